@@ -1,0 +1,142 @@
+"""Command line: `python -m bot <command>`. Other tools rely on `ask` and `kb check`; keep them
+stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.answers import Answerer, Reply
+from bot.config import ConfigError, Settings, load_settings
+from bot.knowledge import LoadResult, load_knowledge
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(Path(args.config) if args.config else None)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    result: int = handler(args, settings)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--config", help="config file (default: $BOT_CONFIG or ./config.toml)")
+    commands = parser.add_subparsers(title="commands")
+
+    ask = commands.add_parser("ask", help="answer questions (arguments, or one per stdin line)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    ask.add_argument("question", nargs="*", help="the question; several words are joined")
+    ask.set_defaults(handler=_ask)
+
+    kb = commands.add_parser("kb", help="knowledge base tools")
+    kb_commands = kb.add_subparsers(title="kb commands", required=True)
+    check = kb_commands.add_parser("check", help="validate knowledge files")
+    check.add_argument("path", nargs="?", help="knowledge folder, topic folder or one file")
+    check.set_defaults(handler=_kb_check)
+
+    console = commands.add_parser("console", help="chat with the bot in this terminal")
+    console.set_defaults(handler=_console)
+
+    run = commands.add_parser("run", help="start the bot (console chat without a token)")
+    run.set_defaults(handler=_run)
+    return parser
+
+
+def load_answerer(settings: Settings, err: TextIO = sys.stderr) -> Answerer:
+    """Load the knowledge base, serving the valid entries even if some files are broken."""
+    loaded = load_knowledge(settings.knowledge_path, settings.agency, settings.knowledge)
+    if loaded.errors:
+        print(
+            f"knowledge base: {len(loaded.errors)} problem(s), broken files left out; "
+            "run `python -m bot kb check` for details",
+            file=err,
+        )
+    return Answerer(loaded.knowledge, settings.agency, settings.retrieval)
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    answerer = load_answerer(settings)
+    questions: Iterable[str]
+    if args.question:
+        questions = [" ".join(args.question)]
+    else:
+        questions = (line.rstrip("\r\n") for line in sys.stdin)
+    for question in questions:
+        reply = answerer.ask(question)
+        if args.json:
+            print(json.dumps(reply.as_json(), ensure_ascii=False), flush=True)
+        else:
+            print(_readable(reply), flush=True)
+    return 0
+
+
+def _readable(reply: Reply) -> str:
+    if reply.topic:
+        head = f"[{reply.topic} · {reply.entry_id} · độ tin cậy {reply.confidence:.2f}]"
+    else:
+        head = f"[chưa chắc chắn · độ tin cậy {reply.confidence:.2f}]"
+    lines = [head, reply.text]
+    if reply.suggestions and reply.topic:
+        lines.append("Câu hỏi liên quan:")
+        lines += [f"  - {s.title}" for s in reply.suggestions]
+    return "\n".join(lines) + "\n"
+
+
+def _kb_check(args: argparse.Namespace, settings: Settings) -> int:
+    target = Path(args.path) if args.path else settings.knowledge_path
+    root = _knowledge_root(target)
+    loaded: LoadResult = load_knowledge(root, settings.agency, settings.knowledge)
+    scope = target.resolve()
+    shown = [p for p in loaded.problems if _inside(Path(p.file), root, scope)]
+    for problem in shown:
+        print(problem)
+    errors = [p for p in shown if not p.warning]
+    entries = len(loaded.knowledge)
+    summary = (
+        f"{entries} entries loaded, {len(errors)} error(s), {len(shown) - len(errors)} warning(s)"
+    )
+    print(summary, file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _knowledge_root(target: Path) -> Path:
+    if target.is_file():
+        return target.parent.parent
+    if target.is_dir() and any(target.glob("*.md")) and not any(target.glob("*/*.md")):
+        return target.parent
+    return target
+
+
+def _inside(problem_file: Path, root: Path, scope: Path) -> bool:
+    candidates = [problem_file, root.parent / problem_file]
+    return any(
+        c.resolve() == scope or scope in c.resolve().parents for c in candidates if c.exists()
+    ) or not any(c.exists() for c in candidates)
+
+
+def _console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import run_console
+
+    return run_console(load_answerer(settings), settings)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.telegram_token:
+        print("TELEGRAM_BOT_TOKEN is not set: starting the local console chat.", file=sys.stderr)
+        return _console(args, settings)
+    print("The Telegram bot is not available yet; use the console chat.", file=sys.stderr)
+    return 2

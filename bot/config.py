@@ -1,0 +1,130 @@
+"""Typed settings: config.toml for documented defaults, the environment for secrets.
+
+Validation is done by pydantic so that a typo in config.toml is reported with the key that is
+wrong instead of surfacing later as an obscure failure.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_CONFIG = Path("config.toml")
+
+
+class ConfigError(Exception):
+    """A configuration problem worth one clear line to the user."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Agency(_Section):
+    name: str = "Sở Khoa học và Công nghệ tỉnh Hưng Yên"
+    unit: str = "Phòng Tiêu chuẩn, Đo lường, Chất lượng và Sở hữu trí tuệ"
+    address: str = "[CẦN CẬP NHẬT: địa chỉ]"
+    phone: str = "[CẦN CẬP NHẬT: số điện thoại]"
+    email: str = "[CẦN CẬP NHẬT: e-mail]"
+    website: str = "[CẦN CẬP NHẬT: trang thông tin điện tử]"
+    hours: str = "Thứ Hai đến Thứ Sáu, giờ hành chính"
+
+    @property
+    def contact(self) -> str:
+        """One line that tells a business how to reach the office."""
+        return (
+            f"{self.name} ({self.unit}), địa chỉ: {self.address}, điện thoại: {self.phone}, "
+            f"e-mail: {self.email}, giờ làm việc: {self.hours}"
+        )
+
+
+class KnowledgeSettings(_Section):
+    path: Path = Path("knowledge")
+    max_answer_chars: int = Field(default=1500, gt=0)
+    soft_answer_chars: int = Field(default=1200, gt=0)
+    stale_after_days: int = Field(default=365, gt=0)
+
+
+class RetrievalSettings(_Section):
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    low_confidence: float = Field(default=0.62, ge=0.0, le=1.0)
+    suggestions: int = Field(default=3, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RetrievalSettings:
+        if self.low_confidence < self.threshold:
+            raise ValueError("low_confidence must not be below threshold")
+        return self
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///data/tbt.sqlite3"
+
+
+class Settings(_Section):
+    agency: Agency = Agency()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    # Secrets and deployment specifics: only ever from the environment.
+    telegram_token: str | None = None
+    telegram_base_url: str | None = None
+    base_dir: Path = Path()
+
+    @property
+    def knowledge_path(self) -> Path:
+        return _resolve(self.base_dir, self.knowledge.path)
+
+    @property
+    def database_url(self) -> str:
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            relative = url.removeprefix(prefix)
+            if relative and relative != ":memory:":
+                return prefix + str(_resolve(self.base_dir, Path(relative)))
+        return url
+
+
+def _resolve(base: Path, path: Path) -> Path:
+    return path if path.is_absolute() else base / path
+
+
+def load_settings(
+    path: Path | None = None, environ: dict[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Read config.toml (or BOT_CONFIG) and apply environment overrides."""
+    env = dict(os.environ) if environ is None else environ
+    config_path = path or Path(env.get("BOT_CONFIG") or DEFAULT_CONFIG)
+    data: dict[str, Any] = {}
+    if config_path.exists():
+        try:
+            data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_path}: not valid TOML: {exc}") from exc
+    elif path is not None or "BOT_CONFIG" in env:
+        raise ConfigError(f"{config_path}: configuration file not found")
+    data["base_dir"] = config_path.resolve().parent
+    if env.get("DATABASE_URL"):
+        data.setdefault("database", {})["url"] = env["DATABASE_URL"]
+    if env.get("TELEGRAM_BOT_TOKEN"):
+        data["telegram_token"] = env["TELEGRAM_BOT_TOKEN"].strip()
+    if env.get("TELEGRAM_BASE_URL"):
+        data["telegram_base_url"] = env["TELEGRAM_BASE_URL"].strip()
+    data.update(overrides)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(config_path, exc)) from exc
+
+
+def _describe(config_path: Path, exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        problems.append(f"{config_path}: {where}: {error['msg']}")
+    return "\n".join(problems)

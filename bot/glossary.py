@@ -1,0 +1,114 @@
+"""Abbreviations, synonyms and spelling variants that staff maintain in knowledge/glossary.yaml.
+
+Abbreviations and spelling variants replace what the user typed ("msmv" -> "mã số mã vạch",
+"qui" -> "quy"); synonyms keep the user's word and add the canonical one ("logo" -> "logo nhãn
+hiệu") so that an entry written about logos still wins over a generic trademark entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.text import tokens
+
+SECTIONS = ("abbreviations", "spelling", "synonyms")
+
+
+class GlossaryError(Exception):
+    """The glossary file cannot be used; the message names the file and the entry."""
+
+
+Phrase = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Glossary:
+    replace: Mapping[Phrase, Phrase] = field(default_factory=dict)
+    add: Mapping[Phrase, Phrase] = field(default_factory=dict)
+
+    @cached_property
+    def longest(self) -> int:
+        return max((len(key) for key in (*self.replace, *self.add)), default=0)
+
+    @cached_property
+    def known_tokens(self) -> frozenset[str]:
+        """Tokens the glossary understands, so that typo correction leaves them alone."""
+        return frozenset(tok for key in (*self.replace, *self.add) for tok in key)
+
+    @cached_property
+    def _starts(self) -> frozenset[str]:
+        return frozenset(key[0] for key in (*self.replace, *self.add))
+
+    def expand(self, words: list[str]) -> list[str]:
+        """Apply the longest matching glossary phrase at each position."""
+        longest = self.longest
+        if not longest:
+            return words
+        starts = self._starts
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            if words[i] not in starts:
+                out.append(words[i])
+                i += 1
+                continue
+            for size in range(min(longest, len(words) - i), 0, -1):
+                key = tuple(words[i : i + size])
+                if key in self.replace:
+                    out.extend(self.replace[key])
+                    break
+                if key in self.add:
+                    out.extend(key)
+                    out.extend(self.add[key])
+                    break
+            else:
+                out.append(words[i])
+                size = 1
+            i += size
+        return out
+
+
+def parse_glossary(data: Any, source: str = "glossary.yaml") -> Glossary:
+    """Build a glossary from parsed YAML, naming the offending entry on error."""
+    if data is None:
+        return Glossary()
+    if not isinstance(data, dict):
+        raise GlossaryError(f"{source}: expected sections {', '.join(SECTIONS)}")
+    unknown = set(data) - set(SECTIONS)
+    if unknown:
+        raise GlossaryError(f"{source}: {sorted(unknown)[0]}: unknown section")
+    replace: dict[Phrase, Phrase] = {}
+    add: dict[Phrase, Phrase] = {}
+    for section in SECTIONS:
+        entries = data.get(section) or {}
+        if not isinstance(entries, dict):
+            raise GlossaryError(f"{source}: {section}: expected 'term: meaning' lines")
+        target = add if section == "synonyms" else replace
+        for term, meaning in entries.items():
+            key, value = _phrase(term), _phrase(meaning)
+            if not key or not value:
+                raise GlossaryError(f"{source}: {section}.{term}: empty term or meaning")
+            if key in replace or key in add:
+                raise GlossaryError(f"{source}: {section}.{term}: term defined twice")
+            target[key] = value
+    return Glossary(replace=replace, add=add)
+
+
+def _phrase(value: Any) -> Phrase:
+    return tuple(tokens(str(value))) if value is not None else ()
+
+
+def load_glossary(path: Path) -> Glossary:
+    if not path.exists():
+        return Glossary()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise GlossaryError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_glossary(data, str(path))
