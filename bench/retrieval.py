@@ -222,8 +222,51 @@ def _synthetic(
 
 
 def _syllables(rng: random.Random, count: int) -> list[str]:
-    initials = "b c ch d g gh h k kh l m n ng nh p ph qu s t th tr v x".split()
-    vowels = "a ai ao au e eo i ia ieu o oa oi u ua uo uoi uy y".split()
+    initials = [
+        "b",
+        "c",
+        "ch",
+        "d",
+        "g",
+        "gh",
+        "h",
+        "k",
+        "kh",
+        "l",
+        "m",
+        "n",
+        "ng",
+        "nh",
+        "p",
+        "ph",
+        "qu",
+        "s",
+        "t",
+        "th",
+        "tr",
+        "v",
+        "x",
+    ]
+    vowels = [
+        "a",
+        "ai",
+        "ao",
+        "au",
+        "e",
+        "eo",
+        "i",
+        "ia",
+        "ieu",
+        "o",
+        "oa",
+        "oi",
+        "u",
+        "ua",
+        "uo",
+        "uoi",
+        "uy",
+        "y",
+    ]
     finals = ["", "", "c", "ch", "m", "n", "ng", "nh", "p", "t"]
     return [rng.choice(initials) + rng.choice(vowels) + rng.choice(finals) for _ in range(count)]
 

@@ -47,25 +47,37 @@ class Glossary:
 
     def expand(self, words: list[str]) -> list[str]:
         """Apply the longest matching glossary phrase at each position."""
+        starts = self._starts
+        if not any(word in starts for word in words):
+            return words  # the common case when indexing: nothing to expand
+        return [word for word, _ in self.expand_tagged([(w, 0) for w in words])]
+
+    def expand_tagged(self, words: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """Like `expand`, carrying a tag per word; added or replacing words are tagged 0
+        unless they replace words that were all tagged alike (shorthand for a function word)."""
         longest = self.longest
         if not longest:
             return words
         starts = self._starts
-        out: list[str] = []
+        out: list[tuple[str, int]] = []
         i = 0
         while i < len(words):
-            if words[i] not in starts:
+            if words[i][0] not in starts:
                 out.append(words[i])
                 i += 1
                 continue
+            size = 1
             for size in range(min(longest, len(words) - i), 0, -1):
-                key = tuple(words[i : i + size])
+                span = words[i : i + size]
+                key = tuple(word for word, _ in span)
                 if key in self.replace:
-                    out.extend(self.replace[key])
+                    tags = {tag for _, tag in span}
+                    tag = tags.pop() if len(tags) == 1 else 0
+                    out.extend((word, tag) for word in self.replace[key])
                     break
                 if key in self.add:
-                    out.extend(key)
-                    out.extend(self.add[key])
+                    out.extend(span)
+                    out.extend((word, 0) for word in self.add[key])
                     break
             else:
                 out.append(words[i])

@@ -38,9 +38,52 @@ OPTIONAL = ("related", "valid_from", "valid_until")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 _ENGLISH = frozenset(
-    "how what which where when who why does do is are can should the my our we i need to for of"
-    " register registration fee fees cost get apply must much long take an in it you your with"
-    " about there any have has".split()
+    [
+        "how",
+        "what",
+        "which",
+        "where",
+        "when",
+        "who",
+        "why",
+        "does",
+        "do",
+        "is",
+        "are",
+        "can",
+        "should",
+        "the",
+        "my",
+        "our",
+        "we",
+        "i",
+        "need",
+        "to",
+        "for",
+        "of",
+        "register",
+        "registration",
+        "fee",
+        "fees",
+        "cost",
+        "get",
+        "apply",
+        "must",
+        "much",
+        "long",
+        "take",
+        "an",
+        "in",
+        "it",
+        "you",
+        "your",
+        "with",
+        "about",
+        "there",
+        "any",
+        "have",
+        "has",
+    ]
 )
 
 
@@ -189,7 +232,9 @@ def load_knowledge(
                 problems.append(Problem(entry.path, "related", f"unknown related id '{related}'"))
 
     glossary = _load_glossary(path / GLOSSARY_FILE, problems)
-    out_of_scope = _load_out_of_scope(path / OUT_OF_SCOPE_FILE, set(seen), problems)
+    out_of_scope = _load_out_of_scope(
+        path / OUT_OF_SCOPE_FILE, set(seen), agency, renderer, problems
+    )
     return LoadResult(KnowledgeBase(entries, glossary, out_of_scope), problems)
 
 
@@ -373,7 +418,11 @@ def _load_glossary(path: Path, problems: list[Problem]) -> Glossary:
 
 
 def _load_out_of_scope(
-    path: Path, entry_ids: Iterable[str], problems: list[Problem]
+    path: Path,
+    entry_ids: Iterable[str],
+    agency: Agency,
+    renderer: jinja2.Environment,
+    problems: list[Problem],
 ) -> list[OutOfScope]:
     if not path.exists():
         return []
@@ -404,7 +453,11 @@ def _load_out_of_scope(
             problems.append(Problem(name, where, "id already used"))
             continue
         taken.add(group_id)
-        groups.append(
-            OutOfScope(group_id, _text(item["title"]), _text(item["redirect"]), tuple(questions))
-        )
+
+        def problem(field_name: str, reason: str, where: str = where) -> None:
+            problems.append(Problem(name, f"{where}.{field_name}", reason))
+
+        redirect = _render_body(_text(item["redirect"]), agency, renderer, problem)
+        if redirect is not None:
+            groups.append(OutOfScope(group_id, _text(item["title"]), redirect, tuple(questions)))
     return groups

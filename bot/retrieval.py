@@ -1,41 +1,58 @@
 """Retrieval: which knowledge entry answers a question, and how sure we are.
 
-Scoring is BM25 over syllables and syllable pairs of each entry's titles, phrasings and keywords,
-so rare, telling words ("mã vạch", "hợp quy") outweigh common ones ("đăng ký", "doanh nghiệp").
-Confidence is the share of the question's telling words that the best entry explains, so that a
-question which merely shares a generic word with the knowledge base ("mã số thuế") abstains.
+Ranking is BM25 over syllables and syllable pairs (most Vietnamese words are two syllables) of
+each entry's titles, phrasings and keywords, so rare, telling words ("mã vạch", "hợp quy")
+outweigh common ones ("đăng ký", "doanh nghiệp"). The topic is chosen by a vote of its best
+entries, which keeps one lucky phrase in another topic from winning.
+
+Confidence is a calibrated probability that the chosen topic is right, from a handful of
+features: how much of the question's telling content the entry and its topic explain, how much
+of it is unknown to the knowledge base, and how close an out-of-scope group comes.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.typing import NDArray
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.glossary import Glossary
-from bot.text import bigrams, is_syllable, telex_decode, tokens
+from bot.text import analyse, bigrams, is_syllable, telex_decode, tokens
 
-# Function words that carry no topic; they never count for or against a match on their own.
-STOPWORDS = frozenset(
-    """
-    a a1 ad ah ak ai anh ban bi cac cai chi cho chung con cua da de den di duoc dc em gium giup
-    hay hoi ha hi in ja khi khong ko k kh la lam minh mot nao nay neu nhe nha nhi nhu nhung
-    o oi ong phai ra roi sao se shop the thi toi tu va van vay ve voi vui long xin xem
-    j gi ak ah u uh ui ba co
-    the a an is are am be do does did i my me we our us you your to of for in on at it its this
-    that what how can could would should please pls hi hello tell about which there
-    """.split()
-)
 FIELD_WEIGHTS = {"title": 2.0, "questions": 1.0, "keywords": 1.5}
 K1 = 1.2
 B = 0.5
 MAX_QUERY_TOKENS = 200
-CANDIDATES = 12
+CANDIDATES = 40
+VOTES = (1.0, 0.5, 0.25)  # weight of a topic's best, second and third entry in its vote
+SPECIFIC = 0.75  # a term is specific to a topic when this share of its entries belong to it
+GENERIC_PENALTY = 0.5  # confidence factor when the question has no term specific to the topic
+EXACT = 0.95  # similarity at which the question is one of the entry's own phrasings
+OUT_OF_SCOPE_PENALTY = 0.5  # confidence factor when out-of-scope groups outvote every topic
+UNSEEN_PAIR_WEIGHT = 4.0  # a word pair no entry contains: about as telling as a rare known one
+FUNCTION = 2  # analyse(): level of a certain function word
+
+# Logistic calibration of the confidence (the probability that the chosen topic is right);
+# fitted by bench/calibrate.py on tests/data/questions.tsv, checked on the other labelled sets.
+CALIBRATION = {
+    "bias": -2.317,
+    "coverage": 1.020,
+    "pair_coverage": 0.953,
+    "topic_coverage": 1.095,
+    "share": 1.325,
+    "unknown": -0.058,
+    "out_of_scope": -3.204,
+    "similarity": 0.615,
+    "unseen_pairs": -0.175,
+    "specificity": 2.322,
+    "specificity_oos": -2.387,
+    "length": 0.804,
+}
 
 
 @dataclass(frozen=True)
@@ -58,11 +75,18 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Query:
+    words: tuple[str, ...]
+    levels: tuple[int, ...]  # 0 content, 1 ambiguous, 2 function word
+
+
+@dataclass(frozen=True)
 class SearchResult:
     question: str
     words: tuple[str, ...]
     matches: tuple[Match, ...]
     out_of_scope: Match | None = None
+    features: dict[str, float] | None = None
 
     @property
     def best(self) -> Match | None:
@@ -80,6 +104,7 @@ class Index:
         self.documents = list(documents)
         self.glossary = glossary
         self._ids = {doc.id: i for i, doc in enumerate(self.documents)}
+        self._topics = [doc.topic for doc in self.documents]
         self._fields = [self._document_fields(doc) for doc in self.documents]
         self._build_postings()
         self._build_vocabulary()
@@ -128,9 +153,43 @@ class Index:
         self._weights = weights[order]
         self._offsets = np.concatenate(([0], np.cumsum(df.astype(np.int64))))
         self._term_ids = term_ids
+        self._build_topic_index(docs, terms, len(term_ids))
         self.idf: dict[str, float] = dict(zip(term_ids, idf.tolist(), strict=True))
         self.unknown_idf = math.log(1 + (n_docs + 0.5) / 0.5)
         self._doc_terms: dict[int, frozenset[str]] = {}
+
+    def _build_topic_index(self, docs: NDArray[np.int64], terms: NDArray[np.int64], n: int) -> None:
+        self.topic_names: list[str | None] = sorted(
+            set(self._topics), key=lambda t: (t is None, t or "")
+        )
+        column = {topic: k for k, topic in enumerate(self.topic_names)}
+        doc_topic = np.array([column[t] for t in self._topics], dtype=np.int64)
+        width = len(self.topic_names)
+        cells = np.bincount(terms * width + doc_topic[docs], minlength=max(n, 1) * width)
+        self._topic_counts = cells.reshape(max(n, 1), width).astype(np.float32)
+
+    def topic_evidence(
+        self, weights: dict[str, float]
+    ) -> tuple[dict[str | None, float], dict[str | None, float]]:
+        """For each topic: the share of the question's telling content that points at it, and
+        how specific its most specific term is. A term points at a topic in proportion to how
+        many of the entries holding it belong to that topic: "mã vạch" points at barcodes,
+        "đăng ký" nowhere in particular."""
+        known = [
+            (self._term_ids[t], w) for t, w in weights.items() if w > 0 and t in self._term_ids
+        ]
+        asked = sum(weights.values())
+        if not known or asked <= 0:
+            return {}, {}
+        counts = self._topic_counts[[term_id for term_id, _ in known]]
+        parts = counts / counts.sum(axis=1, keepdims=True)
+        share = np.array([w for _, w in known]) @ parts / asked
+        strongest = parts.max(axis=0)
+        present = counts.sum(axis=0) > 0
+        return (
+            {t: float(share[k]) for k, t in enumerate(self.topic_names) if present[k]},
+            {t: float(strongest[k]) for k, t in enumerate(self.topic_names) if present[k]},
+        )
 
     def _terms_of(self, index: int) -> frozenset[str]:
         """Terms of one document, computed when it first becomes a candidate."""
@@ -149,15 +208,19 @@ class Index:
 
     # --- query side ------------------------------------------------------------------------
 
-    def query_words(self, question: str) -> list[str]:
+    def analyse(self, question: str) -> Query:
         """Folded, corrected and glossary-expanded words of a question."""
-        raw = tokens(question)[:MAX_QUERY_TOKENS]
-        corrected: list[str] = []
-        for i, word in enumerate(raw):
-            prev = raw[i - 1] if i else ""
-            nxt = raw[i + 1] if i + 1 < len(raw) else ""
-            corrected.extend(self._correct(word, prev, nxt))
-        return self.glossary.expand(corrected)
+        raw = analyse(question)[:MAX_QUERY_TOKENS]
+        corrected: list[tuple[str, int]] = []
+        for i, (word, level) in enumerate(raw):
+            prev = raw[i - 1][0] if i else ""
+            nxt = raw[i + 1][0] if i + 1 < len(raw) else ""
+            corrected.extend((w, level) for w in self._correct(word, prev, nxt))
+        expanded = self.glossary.expand_tagged(corrected)
+        return Query(tuple(w for w, _ in expanded), tuple(level for _, level in expanded))
+
+    def query_words(self, question: str) -> list[str]:
+        return list(self.analyse(question).words)
 
     def _correct(self, word: str, prev: str, nxt: str) -> tuple[str, ...]:
         if word in self._known or word.isdigit() or len(word) < 2:
@@ -200,21 +263,49 @@ class Index:
         )
         return (str(found[0]),) if found else (word,)
 
-    def weight(self, word: str) -> float:
-        """How telling a query word is; unknown content words count against every match."""
-        if word in STOPWORDS:
-            return 0.0
-        if word.isdigit():
-            return self.idf.get(word, 0.5)
-        return self.idf.get(word, self.unknown_idf)
+    def _query_weights(self, query: Query) -> tuple[dict[str, float], dict[str, float]]:
+        """How telling each query word is (unknown words weigh most), and each word pair.
 
-    def search(self, question: str, limit: int = 3, excluded: Iterable[str] = ()) -> SearchResult:
-        words = self.query_words(question)
-        terms = {w for w in words if w not in STOPWORDS} | set(bigrams(words))
-        if not self.documents or not terms:
-            return SearchResult(question, tuple(words), ())
+        Pairs are the closest thing to Vietnamese words: a pair the knowledge base has never
+        seen ("sim chính", "nước máy") is content that no entry explains."""
+        levels = query.levels
+        if not any(level == 0 for level in levels):
+            levels = tuple(0 for _ in levels)  # "bạn giúp được gì": only function words
+        words: dict[str, float] = {}
+        for word, level in zip(query.words, levels, strict=True):
+            if level or len(word) < 2:
+                weight = 0.0
+            elif word.isdigit():
+                weight = min(self.idf.get(word, 0.5), 1.0)
+            else:
+                weight = self.idf.get(word, self.unknown_idf)
+            words[word] = max(words.get(word, 0.0), weight)
+        pairs: dict[str, float] = {}
+        for first, second, level1, level2 in zip(
+            query.words, query.words[1:], levels, levels[1:], strict=False
+        ):
+            if level1 == FUNCTION and level2 == FUNCTION:
+                continue
+            pair = f"{first} {second}"
+            if pair in self.idf:
+                pairs[pair] = self.idf[pair]
+            elif level1 == 0 and level2 == 0 and len(first) > 1 and len(second) > 1:
+                pairs[pair] = UNSEEN_PAIR_WEIGHT
+        return words, pairs
+
+    def _coverage(self, weights: dict[str, float], terms: frozenset[str]) -> float:
+        asked = sum(weights.values())
+        if asked <= 0:
+            return 0.0
+        return sum(w for t, w in weights.items() if t in terms) / asked
+
+    def _similarity(self, index: int, query: Query) -> float:
+        text = " ".join(query.words)
+        return max((fuzz.ratio(text, " ".join(w)) for _, w in self._fields[index]), default=0.0)
+
+    def _scores(self, query: Query, excluded: Iterable[str]) -> NDArray[np.float64]:
         scores = np.zeros(len(self.documents))
-        for term in terms:
+        for term in {*query.words, *bigrams(list(query.words))}:
             term_id = self._term_ids.get(term)
             if term_id is not None:
                 start, stop = self._offsets[term_id], self._offsets[term_id + 1]
@@ -222,67 +313,116 @@ class Index:
         for doc_id in excluded:
             index = self._ids.get(doc_id)
             if index is not None:
-                scores[index] = -1.0
+                scores[index] = 0.0
+        return scores
+
+    def search(self, question: str, limit: int = 3, excluded: Iterable[str] = ()) -> SearchResult:
+        query = self.analyse(question)
+        if not self.documents or not query.words:
+            return SearchResult(question, query.words, ())
+        scores = self._scores(query, excluded)
         count = min(CANDIDATES, len(scores))
         top = np.argpartition(-scores, count - 1)[:count]
         ranked = [int(i) for i in top[np.argsort(-scores[top])] if scores[i] > 0]
-        matches = [self._match(i, float(scores[i]), words) for i in ranked]
-        matches.sort(key=lambda m: (m.confidence, m.score), reverse=True)
-        entries = [m for m in matches if m.topic is not None]
-        rejected = next((m for m in matches if m.topic is None), None)
-        entries = _discount_ambiguity(entries)
-        if rejected and entries and rejected.confidence >= entries[0].confidence:
-            entries = [_scaled(m, 0.5) for m in entries]
-        elif rejected and not entries:
-            pass
-        else:
-            rejected = None
-        return SearchResult(question, tuple(words), tuple(entries[:limit]), rejected)
+        if not ranked:
+            return SearchResult(question, query.words, ())
 
-    def _match(self, index: int, score: float, words: list[str]) -> Match:
-        doc = self.documents[index]
-        return Match(doc.id, doc.topic, score, self._coverage(index, words))
+        by_topic: dict[str | None, list[int]] = {}
+        for i in ranked:
+            by_topic.setdefault(self._topics[i], []).append(i)
+        votes = {
+            topic: sum(v * float(scores[i]) for v, i in zip(VOTES, docs, strict=False))
+            for topic, docs in by_topic.items()
+        }
+        topics = sorted((t for t in votes if t is not None), key=votes.__getitem__, reverse=True)
+        ordered = [by_topic[t][0] for t in topics]
+        ordered += sorted((i for t in topics for i in by_topic[t][1:]), key=lambda i: -scores[i])
 
-    def _coverage(self, index: int, words: list[str]) -> float:
-        """Share of the question's telling words (and word pairs) that this entry explains."""
-        terms = self._terms_of(index)
-        asked = matched = 0.0
-        for word in set(words):
-            weight = self.weight(word)
-            asked += weight
-            if word in terms:
-                matched += weight
-        for pair in set(bigrams(words)):
-            first, second = pair.split(" ", 1)
-            if pair not in self.idf or (first in STOPWORDS and second in STOPWORDS):
-                continue
-            weight = self.idf[pair]
-            asked += weight
-            if pair in terms:
-                matched += weight
-        if asked == 0:
-            return 0.0
-        coverage = matched / asked
-        similarity = max(
-            (fuzz.ratio(" ".join(words), " ".join(w)) for _, w in self._fields[index]), default=0.0
+        context = self._context(query, by_topic, votes)
+        scored = [self._match(i, float(scores[i]), query, context) for i in ordered[:limit]]
+        matches = [match for match, _ in scored]
+        rejected = None
+        rejected_docs = by_topic.get(None, [])
+        if rejected_docs and (not topics or votes[None] >= votes[topics[0]]):
+            doc = rejected_docs[0]
+            rejected = Match(self.documents[doc].id, None, float(scores[doc]), 1.0)
+            matches = [replace(m, confidence=m.confidence * OUT_OF_SCOPE_PENALTY) for m in matches]
+        features = scored[0][1] if scored else None
+        return SearchResult(question, query.words, tuple(matches), rejected, features)
+
+    def _context(
+        self, query: Query, by_topic: dict[str | None, list[int]], votes: dict[str | None, float]
+    ) -> _Context:
+        words, pairs = self._query_weights(query)
+        weights = words | {p: w for p, w in pairs.items() if p in self.idf}
+        share, strongest = self.topic_evidence(weights)
+        asked = sum(weights.values()) or 1.0
+        rejected = by_topic.get(None, [])
+        return _Context(
+            weights=weights,
+            pairs=pairs,
+            votes=votes,
+            share=share,
+            strongest=strongest,
+            topic_docs={t: docs[: len(VOTES)] for t, docs in by_topic.items()},
+            terms_of=self._terms_of,
+            unknown=sum(w for t, w in weights.items() if t not in self._known and " " not in t)
+            / asked,
+            unseen=sum(1 for p in pairs if p not in self.idf) / max(len(pairs), 1),
+            out_of_scope=self._coverage(weights, self._terms_of(rejected[0])) if rejected else 0.0,
+            length=math.log1p(sum(1 for level in query.levels if level == 0)),
         )
-        return min(1.0, 0.8 * coverage + 0.2 * similarity / 100)
+
+    def _match(
+        self, index: int, score: float, query: Query, context: _Context
+    ) -> tuple[Match, dict[str, float]]:
+        topic = self._topics[index]
+        terms = self._terms_of(index)
+        features = context.features(topic) | {
+            "coverage": self._coverage(context.weights, terms),
+            "pair_coverage": self._coverage(context.pairs, terms),
+            "similarity": self._similarity(index, query) / 100,
+        }
+        confidence = _calibrated(features)
+        generic = context.strongest.get(topic, 0.0) < SPECIFIC
+        if generic and features["similarity"] < EXACT:
+            confidence *= GENERIC_PENALTY  # only words that every topic uses: ask, don't guess
+        return Match(self.documents[index].id, topic, score, confidence), features
 
 
-def _discount_ambiguity(matches: list[Match]) -> list[Match]:
-    """When two topics explain a question equally well, neither answer is certain."""
-    if len(matches) < 2:
-        return matches
-    best = matches[0]
-    rival = next((m for m in matches[1:] if m.topic != best.topic), None)
-    if rival is None or best.confidence <= 0:
-        return matches
-    margin = (best.confidence - rival.confidence) / best.confidence
-    if margin >= 0.15:
-        return matches
-    factor = 0.85 + margin
-    return [_scaled(m, factor) for m in matches]
+@dataclass(frozen=True)
+class _Context:
+    """What the features of every candidate share: the question's weights and topic votes."""
+
+    weights: dict[str, float]
+    pairs: dict[str, float]
+    votes: dict[str | None, float]
+    share: dict[str | None, float]
+    strongest: dict[str | None, float]
+    topic_docs: dict[str | None, list[int]]
+    terms_of: Callable[[int], frozenset[str]]
+    unknown: float
+    unseen: float
+    out_of_scope: float
+    length: float
+
+    def features(self, topic: str | None) -> dict[str, float]:
+        total = sum(self.votes.values()) or 1.0
+        docs = [self.terms_of(i) for i in self.topic_docs.get(topic, [])]
+        asked = sum(self.weights.values())
+        covered = sum(w for t, w in self.weights.items() if any(t in terms for terms in docs))
+        return {
+            "topic_coverage": covered / asked if asked else 0.0,
+            "share": self.votes.get(topic, 0.0) / total,
+            "unknown": self.unknown,
+            "unseen_pairs": self.unseen,
+            "specificity": self.share.get(topic, 0.0),
+            "specificity_oos": self.share.get(None, 0.0),
+            "out_of_scope": self.out_of_scope,
+            "length": self.length,
+        }
 
 
-def _scaled(match: Match, factor: float) -> Match:
-    return Match(match.id, match.topic, match.score, match.confidence * factor)
+def _calibrated(features: dict[str, float]) -> float:
+    z = CALIBRATION["bias"] + sum(CALIBRATION[name] * value for name, value in features.items())
+    return 1.0 / (1.0 + math.exp(-z))

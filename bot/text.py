@@ -6,11 +6,236 @@ to lower-case ASCII syllables so that "Mã vạch", "ma vach" and "MÃ VẠCH" m
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from functools import lru_cache
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")
+
+# Function words carry no topic. With diacritics they are unambiguous ("chị" is not "chỉ");
+# typed without diacritics some could be content ("chi" may be "chỉ dẫn"), so they are
+# "ambiguous": they weigh nothing alone, but a known pair they form ("chi dan") still counts.
+FUNCTION_ACCENTED = frozenset(
+    [
+        "bạn",
+        "mình",
+        "tôi",
+        "tớ",
+        "em",
+        "anh",
+        "chị",
+        "ad",
+        "admin",
+        "ạ",
+        "à",
+        "ơi",
+        "nhé",
+        "nha",
+        "nhỉ",
+        "nhá",
+        "vậy",
+        "thế",
+        "thì",
+        "là",
+        "và",
+        "với",
+        "của",
+        "cho",
+        "các",
+        "những",
+        "một",
+        "có",
+        "không",
+        "ko",
+        "k",
+        "được",
+        "đc",
+        "gì",
+        "j",
+        "nào",
+        "sao",
+        "như",
+        "này",
+        "đó",
+        "kia",
+        "ở",
+        "hỏi",
+        "xin",
+        "vui",
+        "lòng",
+        "giúp",
+        "giùm",
+        "ấy",
+        "rồi",
+        "chưa",
+        "đã",
+        "sẽ",
+        "đang",
+        "cần",
+        "phải",
+        "làm",
+        "bị",
+        "nếu",
+        "khi",
+        "thể",
+        "mà",
+        "hay",
+        "hoặc",
+        "thôi",
+        "luôn",
+        "lắm",
+        "ai",
+        "đâu",
+        "về",
+        "để",
+        "từ",
+        "ra",
+        "đến",
+        "trong",
+        "ạh",
+        "ah",
+        "ak",
+        "uh",
+        "ừ",
+        "ok",
+        "oke",
+        "shop",
+        "bên",
+        "cty",
+        "chúng",
+        "ta",
+        "họ",
+        "nó",
+    ]
+)
+FUNCTION_SURE = frozenset(
+    [
+        "a",
+        "ad",
+        "admin",
+        "ah",
+        "ak",
+        "oi",
+        "nhe",
+        "nha",
+        "nhi",
+        "nha",
+        "vay",
+        "the",
+        "thi",
+        "la",
+        "va",
+        "voi",
+        "cua",
+        "cho",
+        "cac",
+        "nhung",
+        "mot",
+        "khong",
+        "ko",
+        "k",
+        "duoc",
+        "dc",
+        "gi",
+        "j",
+        "nao",
+        "sao",
+        "nhu",
+        "nay",
+        "o",
+        "xin",
+        "vui",
+        "long",
+        "giup",
+        "gium",
+        "roi",
+        "chua",
+        "se",
+        "lam",
+        "neu",
+        "khi",
+        "ma",
+        "hay",
+        "hoac",
+        "thoi",
+        "luon",
+        "lam",
+        "ai",
+        "ok",
+        "oke",
+        "uh",
+        "u",
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "am",
+        "be",
+        "do",
+        "does",
+        "did",
+        "i",
+        "my",
+        "me",
+        "we",
+        "our",
+        "us",
+        "you",
+        "your",
+        "to",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "it",
+        "its",
+        "this",
+        "that",
+        "what",
+        "how",
+        "can",
+        "could",
+        "would",
+        "should",
+        "please",
+        "pls",
+        "tell",
+        "about",
+        "which",
+        "there",
+        "any",
+    ]
+)
+FUNCTION_AMBIGUOUS = frozenset(
+    [
+        "ban",
+        "minh",
+        "toi",
+        "em",
+        "anh",
+        "chi",
+        "co",
+        "hoi",
+        "da",
+        "dang",
+        "can",
+        "phai",
+        "bi",
+        "the",
+        "de",
+        "tu",
+        "ve",
+        "ra",
+        "den",
+        "trong",
+        "dau",
+        "chung",
+    ]
+)
 
 # A folded Vietnamese syllable: optional initial consonant, a vowel cluster, optional final.
 # Used to tell a real (if unknown) word from a typing slip worth correcting.
@@ -58,6 +283,22 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
+def analyse(text: str) -> list[tuple[str, int]]:
+    """Folded tokens with a function-word level: 0 content, 1 ambiguous, 2 function word."""
+    out: list[tuple[str, int]] = []
+    for raw in _WORD.findall(nfc(text).lower()):
+        accented = not raw.isascii()
+        for token in _TOKEN.findall(raw.translate(_FOLD_TABLE)):
+            if accented:
+                level = 2 if raw in FUNCTION_ACCENTED else 0
+            elif token in FUNCTION_SURE:
+                level = 2
+            else:
+                level = 1 if token in FUNCTION_AMBIGUOUS else 0
+            out.append((token, level))
+    return out
+
+
 def is_syllable(token: str) -> bool:
     """True when a folded token could be a real Vietnamese syllable (not a slip)."""
     return bool(_SYLLABLE.match(token))
@@ -83,4 +324,4 @@ def telex_decode(token: str) -> str:
 
 def bigrams(words: list[str]) -> list[str]:
     """Adjacent pairs: Vietnamese words are mostly two syllables ('ma vach', 'nhan hieu')."""
-    return [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return [f"{a} {b}" for a, b in itertools.pairwise(words)]
