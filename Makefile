@@ -20,7 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot handlers tests bench
+	$(BIN)/mypy bot handlers tests bench migrations
 	$(BIN)/pytest
 
 kb-check: $(STAMP)

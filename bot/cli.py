@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import TextIO
 from bot.answers import Answerer, Reply
 from bot.config import ConfigError, Settings, load_settings
 from bot.knowledge import LoadResult, load_knowledge
+
+TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="start the bot (console chat without a token)")
     run.set_defaults(handler=_run)
+
+    db = commands.add_parser("db", help="database tools")
+    db_commands = db.add_subparsers(title="db commands", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply the database migrations")
+    upgrade.set_defaults(handler=_db_upgrade)
     return parser
 
 
@@ -130,13 +138,41 @@ def _inside(problem_file: Path, root: Path, scope: Path) -> bool:
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import run_console
+    from bot.services import Services
 
-    return run_console(load_answerer(settings), settings)
+    services = Services.open(settings)
+    try:
+        return run_console(services)
+    finally:
+        services.close()
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.telegram_token:
+    token = settings.telegram_token
+    if not token:
         print("TELEGRAM_BOT_TOKEN is not set: starting the local console chat.", file=sys.stderr)
         return _console(args, settings)
-    print("The Telegram bot is not available yet; use the console chat.", file=sys.stderr)
-    return 2
+    if not TOKEN.match(token):
+        print(
+            "TELEGRAM_BOT_TOKEN is malformed: expected digits, a colon and the secret "
+            "(e.g. 123456789:AA...), as given by @BotFather.",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.telegram_runner import run_telegram
+
+    return run_telegram(settings)
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    from bot.store.database import upgrade
+
+    try:
+        upgrade(settings.database_url)
+    except OperationalError as exc:
+        print(f"Cannot reach the database: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    print("Database schema is up to date.", file=sys.stderr)
+    return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -63,6 +63,23 @@ class RetrievalSettings(_Section):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite:///data/tbt.sqlite3"
+    busy_timeout_ms: int = Field(default=3000, gt=0)
+    write_timeout_s: float = Field(default=2.0, gt=0)
+    spool: Path = Path("data/spool.jsonl")
+
+
+class TelegramSettings(_Section):
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, gt=0, lt=65536)
+    webhook_url: str = ""
+    concurrent_updates: int = Field(default=64, gt=0)
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> TelegramSettings:
+        if self.mode == "webhook" and not self.webhook_url:
+            raise ValueError("webhook mode needs webhook_url (the public HTTPS address)")
+        return self
 
 
 class Settings(_Section):
@@ -70,14 +87,20 @@ class Settings(_Section):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     database: DatabaseSettings = DatabaseSettings()
+    telegram: TelegramSettings = TelegramSettings()
     # Secrets and deployment specifics: only ever from the environment.
     telegram_token: str | None = None
     telegram_base_url: str | None = None
+    webhook_secret: str | None = None
     base_dir: Path = Path()
 
     @property
     def knowledge_path(self) -> Path:
         return _resolve(self.base_dir, self.knowledge.path)
+
+    @property
+    def spool_path(self) -> Path:
+        return _resolve(self.base_dir, self.database.spool)
 
     @property
     def database_url(self) -> str:
@@ -115,6 +138,8 @@ def load_settings(
         data["telegram_token"] = env["TELEGRAM_BOT_TOKEN"].strip()
     if env.get("TELEGRAM_BASE_URL"):
         data["telegram_base_url"] = env["TELEGRAM_BASE_URL"].strip()
+    if env.get("TELEGRAM_WEBHOOK_SECRET"):
+        data["webhook_secret"] = env["TELEGRAM_WEBHOOK_SECRET"].strip()
     data.update(overrides)
     try:
         return Settings.model_validate(data)

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
-from collections.abc import Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
+from telegram.ext import Application
 
 from bot.answers import Answerer
-from bot.config import Settings, load_settings
+from bot.app import build_application
+from bot.config import DatabaseSettings, Settings, load_settings
 from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.services import Services
+from bot.store.database import upgrade
+from tests.botapi import TOKEN, FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -80,3 +91,113 @@ def write_entry(tmp_path: Path) -> WriteEntry:
         return path
 
     return write
+
+
+# --- databases ------------------------------------------------------------------------------
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def with_search_path(url: str, schema: str) -> str:
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database: SQLite in tmp_path, or a throw-away PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/test.sqlite3"
+        upgrade(url)
+        yield url
+        return
+    base = os.environ["TEST_DATABASE_URL"]
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    url = with_search_path(base, schema)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def backend(url: str) -> str:
+    return make_url(url).get_backend_name()
+
+
+# --- the bot against a local Bot API server ---------------------------------------------------
+
+
+@dataclass
+class Harness:
+    api: FakeBotApi
+    services: Services
+    application: Application  # type: ignore[type-arg]
+    settings: Settings
+
+
+@pytest.fixture
+async def botapi() -> AsyncIterator[FakeBotApi]:
+    api = FakeBotApi()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+def bot_settings(
+    settings: Settings, api: FakeBotApi, url: str, tmp_path: Path, **extra: Any
+) -> Settings:
+    database = DatabaseSettings(
+        url=url, spool=tmp_path / "spool.jsonl", busy_timeout_ms=300, write_timeout_s=1.0
+    )
+    return settings.model_copy(
+        update={
+            "telegram_token": TOKEN,
+            "telegram_base_url": api.base_url,
+            "database": database,
+            "base_dir": tmp_path,
+            **extra,
+        }
+    )
+
+
+@asynccontextmanager
+async def running_bot(
+    api: FakeBotApi, settings: Settings, knowledge: KnowledgeBase
+) -> AsyncIterator[Harness]:
+    services = Services.open(settings, knowledge=knowledge)
+    application = build_application(settings, services)
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield Harness(api, services, application, settings)
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+        await application.shutdown()
+        services.close()
+
+
+@pytest.fixture
+async def bot(
+    botapi: FakeBotApi,
+    database_url: str,
+    tmp_path: Path,
+    settings: Settings,
+    knowledge: KnowledgeBase,
+) -> AsyncIterator[Harness]:
+    async with running_bot(
+        botapi, bot_settings(settings, botapi, database_url, tmp_path), knowledge
+    ) as harness:
+        yield harness

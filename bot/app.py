@@ -1,0 +1,111 @@
+"""The composition root: build_application(settings) wires everything; nothing else does."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    Defaults,
+)
+
+from bot.config import Settings
+from bot.services import Services
+from handlers import HANDLER_MODULES, errors
+
+log = logging.getLogger(__name__)
+
+# Shown in Telegram's menu (set_my_commands) and in /help; keep README in step.
+COMMANDS = (
+    ("start", "Bắt đầu và chọn chủ đề"),
+    ("help", "Hướng dẫn sử dụng"),
+    ("chude", "Xem câu hỏi theo chủ đề"),
+    ("hoicanbo", "Gửi câu hỏi cho cán bộ"),
+    ("hoso", "Hồ sơ doanh nghiệp của bạn"),
+    ("huy", "Hủy thao tác đang làm"),
+)
+SPOOL_FLUSH_SECONDS = 10
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; updates of one chat keep their order."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = getattr(update, "effective_chat", None)
+        user = getattr(update, "effective_user", None)
+        key = chat.id if chat else (user.id if user else 0)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and self._locks.get(key) is lock:
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def build_application(settings: Settings, services: Services | None = None) -> Application:  # type: ignore[type-arg]
+    """Everything the bot needs, from settings alone (services may be given by tests)."""
+    if not settings.telegram_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))
+        .concurrent_updates(ChatOrderedProcessor(settings.telegram.concurrent_updates))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if settings.telegram_base_url:
+        base = settings.telegram_base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot"))
+    application = builder.build()
+    application.bot_data["settings"] = settings
+    if services is not None:
+        application.bot_data["services"] = services
+        application.bot_data["owns_services"] = False
+    for module in HANDLER_MODULES:
+        module.register(application)
+    application.add_error_handler(errors.on_error)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    settings: Settings = application.bot_data["settings"]
+    if "services" not in application.bot_data:
+        application.bot_data["services"] = await asyncio.to_thread(Services.open, settings)
+        application.bot_data["owns_services"] = True
+    await application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(_flush_spool, SPOOL_FLUSH_SECONDS, first=1)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    services: Services | None = application.bot_data.get("services")
+    if services is not None:
+        await services.log.flush()
+        if application.bot_data.get("owns_services"):
+            services.close()
+
+
+async def _flush_spool(context: ContextTypes.DEFAULT_TYPE) -> None:
+    services: Services = context.application.bot_data["services"]
+    await services.log.flush()

@@ -1,0 +1,59 @@
+"""The services every channel shares, opened once and closed once (no globals)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from bot.answers import Answerer
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.store.database import create_database_engine
+from bot.store.log import ConsultationLog
+from bot.store.repository import Repository
+from bot.store.spool import Spool
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    repository: Repository
+    log: ConsultationLog
+    conversation: Conversation
+
+    @property
+    def answerer(self) -> Answerer:
+        return self.conversation.answerer
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        return self.conversation.answerer.knowledge
+
+    @classmethod
+    def open(cls, settings: Settings, knowledge: KnowledgeBase | None = None) -> Services:
+        if knowledge is None:
+            loaded = load_knowledge(settings.knowledge_path, settings.agency, settings.knowledge)
+            for problem in loaded.errors:
+                log.error("knowledge base: %s (entry left out)", problem)
+            knowledge = loaded.knowledge
+        engine = create_database_engine(
+            settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms
+        )
+        repository = Repository(engine)
+        consultation_log = ConsultationLog(
+            repository, Spool(settings.spool_path), timeout=settings.database.write_timeout_s
+        )
+        answerer = Answerer(knowledge, settings.agency, settings.retrieval)
+        return cls(
+            settings, engine, repository, consultation_log, Conversation(answerer, consultation_log)
+        )
+
+    def close(self) -> None:
+        self.log.close()
+        self.engine.dispose()

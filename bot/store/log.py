@@ -1,0 +1,83 @@
+"""The consultation log as the conversation sees it: every record is kept, once.
+
+A record goes to the database when it answers quickly; when the database is down or slow it goes
+to the spool, so the business gets its answer anyway, and the spool is replayed later. Records
+are idempotent, so a write that finishes after its timeout and a replay never duplicate a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from bot.store.records import Record
+from bot.store.repository import DatabaseUnavailable, Repository
+from bot.store.spool import Spool
+
+log = logging.getLogger(__name__)
+
+
+class ConsultationLog:
+    def __init__(
+        self,
+        repository: Repository,
+        spool: Spool,
+        timeout: float = 2.0,
+        workers: int = 8,
+        retry_after: float = 5.0,
+    ) -> None:
+        self.repository = repository
+        self.spool = spool
+        self.timeout = timeout
+        self.retry_after = retry_after
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
+        self._down_until = 0.0  # monotonic time before which the database is presumed down
+
+    async def record(self, record: Record) -> bool:
+        """True when the record reached the database, False when it was spooled."""
+        if time.monotonic() < self._down_until:
+            await self._to_spool(record)
+            return False
+        if self.spool.path.exists():
+            # Keep order: while older records wait in the spool, newer ones queue behind them.
+            await self.flush()
+            if self.spool.path.exists():
+                await self._to_spool(record)
+                return False
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(
+                loop.run_in_executor(self._executor, self.repository.apply, record),
+                self.timeout,
+            )
+            return True
+        except (DatabaseUnavailable, TimeoutError) as exc:
+            log.warning("database unavailable (%s): %s spooled", exc or "timeout", record.kind)
+            self._down_until = time.monotonic() + self.retry_after
+            await self._to_spool(record)
+            return False
+
+    async def _to_spool(self, record: Record) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.spool.append, record)
+
+    async def flush(self) -> int:
+        """Replay spooled records; returns how many reached the database."""
+        loop = asyncio.get_running_loop()
+        try:
+            done = await asyncio.wait_for(
+                loop.run_in_executor(self._executor, self.spool.replay, self.repository.apply),
+                self.timeout,
+            )
+        except TimeoutError:
+            done = 0
+        if self.spool.path.exists():
+            self._down_until = time.monotonic() + self.retry_after
+        elif done:
+            self._down_until = 0.0
+            log.info("spool: %d record(s) written to the database", done)
+        return done
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=False)

@@ -1,0 +1,82 @@
+"""A local append-only file that keeps log records while the database is unavailable."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.store.records import Record, from_json, to_json
+from bot.store.repository import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class Spool:
+    """Appends never wait for a replay: a replay works on a snapshot and then drops exactly the
+    lines it wrote, so records appended meanwhile stay in the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = threading.Lock()
+        self._replaying = threading.Lock()
+
+    def append(self, record: Record) -> None:
+        line = json.dumps(to_json(record), ensure_ascii=False)
+        with self._file:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def __len__(self) -> int:
+        with self._file:
+            return len(self._read())
+
+    def _read(self) -> list[str]:
+        if not self.path.exists():
+            return []
+        return [line for line in self.path.read_text(encoding="utf-8").splitlines() if line]
+
+    def replay(self, apply: Callable[[Record], None]) -> int:
+        """Write spooled records in order; stop at the first outage and keep the rest."""
+        if not self.path.exists() or not self._replaying.acquire(blocking=False):
+            return 0
+        try:
+            with self._file:
+                snapshot = self._read()
+            done = 0
+            try:
+                for line in snapshot:
+                    try:
+                        record = from_json(json.loads(line))
+                    except (ValueError, KeyError, TypeError):
+                        log.error("spool: unreadable line set aside: %s", line[:200])
+                        self._set_aside(line)
+                    else:
+                        apply(record)
+                    done += 1
+            except DatabaseUnavailable:
+                pass
+            if done:
+                with self._file:
+                    self._rewrite(self._read()[done:])
+            return done
+        finally:
+            self._replaying.release()
+
+    def _rewrite(self, lines: list[str]) -> None:
+        if not lines:
+            self.path.unlink(missing_ok=True)
+            return
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        os.replace(temporary, self.path)
+
+    def _set_aside(self, line: str) -> None:
+        with self.path.with_suffix(".rejected").open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")

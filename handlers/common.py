@@ -1,0 +1,124 @@
+"""Helpers shared by the Telegram adapters: services, the asker, keyboards, sending answers."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import cast
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
+from telegram.constants import ChatType, MessageEntityType
+from telegram.ext import ContextTypes
+
+from bot.answers import Reply
+from bot.conversation import Answered
+from bot.knowledge import TOPIC_LABELS
+from bot.messages import split_html
+from bot.services import Services
+from bot.store.records import PersonRef
+
+Context = ContextTypes.DEFAULT_TYPE
+BUTTON_TEXT = 60
+TOPIC_BUTTONS = (
+    ("barcode", "📦 Mã số mã vạch"),
+    ("base_standard", "📐 Tiêu chuẩn cơ sở"),
+    ("conformity", "✅ Hợp chuẩn, hợp quy"),
+    ("ip", "™️ Sở hữu công nghiệp"),
+    ("tbt", "🌐 TBT, bản tin TBT"),
+)
+HELPFUL = "👍 Hữu ích"
+NOT_HELPFUL = "👎 Chưa đúng"
+ASK_STAFF = "🙋 Hỏi cán bộ"
+
+
+def services(context: Context) -> Services:
+    return cast(Services, context.application.bot_data["services"])
+
+
+def person_of(user: User) -> PersonRef:
+    return PersonRef.telegram(user.id, user.full_name, user.username, user.language_code)
+
+
+def short(text: str, limit: int = BUTTON_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def topics_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=f"t:{topic}")]
+            for topic, label in TOPIC_BUTTONS
+        ]
+    )
+
+
+def answer_keyboard(answered: Answered) -> InlineKeyboardMarkup | None:
+    reply = answered.reply
+    rows = [
+        [InlineKeyboardButton(short("❓ " + s.title), callback_data=f"q:{s.entry_id}")]
+        for s in reply.suggestions
+    ]
+    if reply.outcome == "answered" and reply.topic != "smalltalk":
+        rows.append(
+            [
+                InlineKeyboardButton(HELPFUL, callback_data=f"fb:1:{answered.consultation_id}"),
+                InlineKeyboardButton(NOT_HELPFUL, callback_data=f"fb:0:{answered.consultation_id}"),
+            ]
+        )
+    if reply.offer_handoff and not reply.empty:
+        rows.append([handoff_button(answered.consultation_id)])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def handoff_button(consultation_id: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(ASK_STAFF, callback_data=f"ho:{consultation_id}")
+
+
+def reply_html(reply: Reply) -> str:
+    if reply.topic is None and reply.suggestions:
+        return reply.html + "\n\n<i>Chọn một câu hỏi gợi ý bên dưới, hoặc bấm “Hỏi cán bộ”.</i>"
+    return reply.html
+
+
+async def send_html(
+    message: Message, html: str, markup: InlineKeyboardMarkup | None = None
+) -> Message:
+    """Send in parts under Telegram's limit; buttons go under the last part."""
+    parts = split_html(html)
+    sent = message
+    for number, part in enumerate(parts, start=1):
+        last = number == len(parts)
+        sent = await message.chat.send_message(part, reply_markup=markup if last else None)
+    return sent
+
+
+async def send_answer(message: Message, answered: Answered) -> Message:
+    return await send_html(message, reply_html(answered.reply), answer_keyboard(answered))
+
+
+def addressed_text(update: Update, context: Context) -> str | None:
+    """The question in a message meant for the bot; in groups only when it is addressed."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return None
+    if message.chat.type == ChatType.PRIVATE:
+        return message.text
+    username = context.bot.username
+    mention = f"@{username}".lower() if username else None
+    text = message.text
+    for entity, value in message.parse_entities([MessageEntityType.MENTION]).items():
+        if mention and value.lower() == mention:
+            return (text[: entity.offset] + text[entity.offset + entity.length :]).strip()
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.id == context.bot.id:
+        return text
+    return None
+
+
+def topic_label(topic: str) -> str:
+    return escape(TOPIC_LABELS.get(topic, topic))

@@ -1,0 +1,27 @@
+"""Stickers, photos, voice, files, locations: say politely what the bot can do."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import Application, MessageHandler, filters
+
+from handlers.common import Context
+
+NOT_TEXT = (
+    "Hiện tôi chỉ đọc được câu hỏi bằng chữ. Bạn gõ câu hỏi về mã số mã vạch, tiêu chuẩn cơ sở, "
+    "công bố hợp chuẩn/hợp quy, sở hữu công nghiệp hoặc TBT; cần gửi giấy tờ thì dùng /hoicanbo "
+    "để cán bộ hướng dẫn."
+)
+
+
+async def not_text(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is not None and message.chat.type == ChatType.PRIVATE:
+        await message.chat.send_message(NOT_TEXT)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(
+        MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, not_text)
+    )

@@ -1,0 +1,98 @@
+"""Free-text questions, feedback, and passing a question to staff."""
+
+from __future__ import annotations
+
+import contextlib
+from html import escape
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers.common import (
+    Context,
+    addressed_text,
+    handoff_button,
+    person_of,
+    send_answer,
+    services,
+)
+
+
+async def on_text(update: Update, context: Context) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    question = addressed_text(update, context)
+    if message is None or user is None or question is None:
+        return
+    answered = await services(context).conversation.ask(
+        person_of(user), question, "telegram", message.chat.id
+    )
+    await send_answer(message, answered)
+
+
+async def on_feedback(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.data is None or query.message is None:
+        return
+    _, helpful, consultation_id = query.data.split(":", 2)
+    await services(context).conversation.feedback(consultation_id, helpful == "1")
+    await query.answer("Cảm ơn bạn đã đánh giá!")
+    markup = getattr(query.message, "reply_markup", None)
+    if isinstance(markup, InlineKeyboardMarkup):
+        kept = [
+            row
+            for row in markup.inline_keyboard
+            if not any(str(b.callback_data or "").startswith("fb:") for b in row)
+        ]
+        with contextlib.suppress(BadRequest):  # too old to edit; the feedback is recorded anyway
+            await query.edit_message_reply_markup(InlineKeyboardMarkup(kept) if kept else None)
+    if helpful != "1":
+        await query.message.chat.send_message(
+            "Xin lỗi vì câu trả lời chưa đúng ý bạn. Bạn có thể hỏi lại cụ thể hơn, hoặc để tôi "
+            "chuyển câu hỏi cho cán bộ.",
+            reply_markup=InlineKeyboardMarkup([[handoff_button(consultation_id)]]),
+        )
+
+
+async def on_handoff(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.data is None or query.message is None:
+        return
+    await services(context).conversation.hand_off(query.data.removeprefix("ho:"))
+    await query.answer("Đã chuyển câu hỏi cho cán bộ.")
+    await query.message.chat.send_message(handoff_confirmation(context))
+
+
+def handoff_confirmation(context: Context) -> str:
+    agency = services(context).settings.agency
+    return (
+        f"Tôi đã chuyển câu hỏi của bạn tới cán bộ của {escape(agency.name)}. Cán bộ sẽ trả lời "
+        f"ngay trong cuộc trò chuyện này trong giờ làm việc ({escape(agency.hours)})."
+    )
+
+
+async def ask_staff(update: Update, context: Context) -> None:
+    """/hoicanbo <question>: the question goes to staff directly."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    question = " ".join(context.args or []).strip()
+    if not question:
+        await message.chat.send_message(
+            "Bạn gõ /hoicanbo kèm câu hỏi, ví dụ:\n"
+            "<code>/hoicanbo Sản phẩm nước mắm của tôi cần công bố theo quy chuẩn nào?</code>"
+        )
+        return
+    conversation = services(context).conversation
+    answered = await conversation.ask(person_of(user), question, "telegram", message.chat.id)
+    await conversation.hand_off(answered.consultation_id)
+    await message.chat.send_message(handoff_confirmation(context))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("hoicanbo", ask_staff))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    application.add_handler(CallbackQueryHandler(on_feedback, pattern=r"^fb:[01]:"))
+    application.add_handler(CallbackQueryHandler(on_handoff, pattern=r"^ho:"))

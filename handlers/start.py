@@ -1,0 +1,110 @@
+"""/start, /help and browsing the knowledge base by topic."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from handlers.common import (
+    TOPIC_BUTTONS,
+    Context,
+    person_of,
+    send_answer,
+    services,
+    short,
+    topic_label,
+    topics_keyboard,
+)
+
+
+def welcome(agency_name: str) -> str:
+    return (
+        f"Xin chào! Tôi là trợ lý tư vấn của <b>{escape(agency_name)}</b> "
+        "(điểm hỏi đáp TBT và sở hữu công nghiệp).\n\n"
+        "Tôi trả lời nhanh, có dẫn căn cứ pháp lý, các câu hỏi về:\n"
+        "• mã số mã vạch;\n• tiêu chuẩn cơ sở;\n• công bố hợp chuẩn, hợp quy;\n"
+        "• đăng ký sở hữu công nghiệp (nhãn hiệu, sáng chế, kiểu dáng, chỉ dẫn địa lý);\n"
+        "• hàng rào kỹ thuật trong thương mại (TBT) và bản tin TBT.\n\n"
+        "Bạn cứ gõ câu hỏi, có dấu hay không dấu đều được, hoặc chọn một chủ đề bên dưới. "
+        "Khi tôi chưa chắc chắn, tôi sẽ chuyển câu hỏi cho cán bộ."
+    )
+
+
+def help_text(commands: tuple[tuple[str, str], ...]) -> str:
+    lines = [
+        "<b>Cách dùng</b>",
+        "Gõ câu hỏi như khi nhắn tin, ví dụ: <i>phí đăng ký mã vạch</i>.",
+        "",
+    ]
+    lines += [f"/{name} – {escape(text)}" for name, text in commands]
+    lines += [
+        "",
+        "Dưới mỗi câu trả lời có câu hỏi gợi ý và nút đánh giá; nút “Hỏi cán bộ” gửi câu hỏi "
+        "cho cán bộ, cán bộ trả lời ngay trong cuộc trò chuyện này.",
+    ]
+    return "\n".join(lines)
+
+
+async def start(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    agency = services(context).settings.agency
+    await message.chat.send_message(welcome(agency.name), reply_markup=topics_keyboard())
+
+
+async def show_help(update: Update, context: Context) -> None:
+    from bot.app import COMMANDS
+
+    if update.effective_message:
+        await update.effective_message.chat.send_message(help_text(COMMANDS))
+
+
+async def topics(update: Update, context: Context) -> None:
+    if update.effective_message:
+        await update.effective_message.chat.send_message(
+            "Bạn muốn xem câu hỏi về chủ đề nào?", reply_markup=topics_keyboard()
+        )
+
+
+async def browse_topic(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.data is None or query.message is None:
+        return
+    topic = query.data.removeprefix("t:")
+    if topic not in dict(TOPIC_BUTTONS):
+        await query.answer("Chủ đề này không còn nữa.")
+        return
+    entries = services(context).knowledge.by_topic(topic)
+    await query.answer()
+    rows = [[InlineKeyboardButton(short(e.title), callback_data=f"q:{e.id}")] for e in entries]
+    await query.message.chat.send_message(
+        f"<b>{topic_label(topic)}</b>: chọn câu hỏi bạn quan tâm.",
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def follow_up(update: Update, context: Context) -> None:
+    """A suggested question or a browsed entry was pressed: answer it as a consultation."""
+    query = update.callback_query
+    if query is None or query.data is None or query.message is None or query.from_user is None:
+        return
+    chat = query.message.chat
+    answered = await services(context).conversation.follow_up(
+        person_of(query.from_user), query.data.removeprefix("q:"), "telegram", chat.id
+    )
+    if answered is None:
+        await query.answer("Câu hỏi này đã được cập nhật; bạn gõ lại câu hỏi giúp tôi.")
+        return
+    await query.answer()
+    await send_answer(query.message, answered)  # type: ignore[arg-type]
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler("help", show_help))
+    application.add_handler(CommandHandler("chude", topics))
+    application.add_handler(CallbackQueryHandler(browse_topic, pattern=r"^t:"))
+    application.add_handler(CallbackQueryHandler(follow_up, pattern=r"^q:"))
