@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.services import Services
+from bot.telegram_http import AiohttpRequest
 from handlers import HANDLER_MODULES, errors
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ COMMANDS = (
     ("huy", "Hủy thao tác đang làm"),
 )
 SPOOL_FLUSH_SECONDS = 10
+POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -66,11 +68,17 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     """Everything the bot needs, from settings alone (services may be given by tests)."""
     if not settings.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    transports = (
+        AiohttpRequest(settings.telegram.connection_pool_size),
+        AiohttpRequest(1, read_timeout=POLL_TIMEOUT + 10),
+    )
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))
         .concurrent_updates(ChatOrderedProcessor(settings.telegram.concurrent_updates))
+        .request(transports[0])
+        .get_updates_request(transports[1])
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -79,6 +87,7 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot"))
     application = builder.build()
     application.bot_data["settings"] = settings
+    application.bot_data["transports"] = transports
     if services is not None:
         application.bot_data["services"] = services
         application.bot_data["owns_services"] = False

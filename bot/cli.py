@@ -136,10 +136,30 @@ def _inside(problem_file: Path, root: Path, scope: Path) -> bool:
     ) or not any(c.exists() for c in candidates)
 
 
+def _schema_problem(settings: Settings) -> str | None:
+    """One line when the database is reachable but not migrated; outages are fine (spool)."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.store.database import create_database_engine, schema_is_current
+
+    engine = create_database_engine(settings.database_url)
+    try:
+        if not schema_is_current(engine):
+            return "The database schema is not up to date: run `python -m bot db upgrade`."
+    except OperationalError as exc:
+        print(f"Database unavailable, answers will be spooled: {exc.orig}", file=sys.stderr)
+    finally:
+        engine.dispose()
+    return None
+
+
 def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import run_console
     from bot.services import Services
 
+    if problem := _schema_problem(settings):
+        print(problem, file=sys.stderr)
+        return 2
     services = Services.open(settings)
     try:
         return run_console(services)
@@ -158,6 +178,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             "(e.g. 123456789:AA...), as given by @BotFather.",
             file=sys.stderr,
         )
+        return 2
+    if problem := _schema_problem(settings):
+        print(problem, file=sys.stderr)
         return 2
     from bot.telegram_runner import run_telegram
 

@@ -74,6 +74,7 @@ class TelegramSettings(_Section):
     webhook_port: int = Field(default=8443, gt=0, lt=65536)
     webhook_url: str = ""
     concurrent_updates: int = Field(default=64, gt=0)
+    connection_pool_size: int = Field(default=8, gt=0, le=256)
 
     @model_validator(mode="after")
     def _webhook_needs_url(self) -> TelegramSettings:

@@ -6,6 +6,7 @@ knowledge file is shown as text, never interpreted.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from html import escape
 
 from markdown_it import MarkdownIt
@@ -23,11 +24,13 @@ _HTML_TAGS = {
 }
 
 
+@lru_cache(maxsize=4096)
 def to_html(markdown: str) -> str:
-    """Telegram-safe HTML (every piece of text escaped)."""
+    """Telegram-safe HTML (every piece of text escaped). Cached: answers repeat all day."""
     return _render(markdown, html=True)
 
 
+@lru_cache(maxsize=4096)
 def to_plain(markdown: str) -> str:
     """Plain text for the console, the CLI and JSON consumers."""
     return _render(markdown, html=False)

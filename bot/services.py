@@ -46,8 +46,12 @@ class Services:
             settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms
         )
         repository = Repository(engine)
+        sqlite = engine.dialect.name == "sqlite"
         consultation_log = ConsultationLog(
-            repository, Spool(settings.spool_path), timeout=settings.database.write_timeout_s
+            repository,
+            Spool(settings.spool_path),
+            timeout=settings.database.write_timeout_s,
+            workers=1 if sqlite else 8,  # SQLite has one writer: more threads only contend
         )
         answerer = Answerer(knowledge, settings.agency, settings.retrieval)
         return cls(

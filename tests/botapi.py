@@ -102,6 +102,7 @@ class FakeBotApi:
     faults: dict[int, list[Fault]] = field(default_factory=dict)
     rejected: list[tuple[int, int]] = field(default_factory=list)  # (chat id, status)
     enqueued_at: dict[int, float] = field(default_factory=dict)  # update id -> time
+    delivered_at: dict[int, float] = field(default_factory=dict)  # update id -> getUpdates
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -113,6 +114,8 @@ class FakeBotApi:
         self._recent_sends: deque[float] = deque()
         self._runner: web.AppRunner | None = None
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._by_chat: dict[int, list[Sent]] = {}
+        self.webhook: dict[str, Any] | None = None
         self.base_url = ""
 
     # --- server lifecycle --------------------------------------------------------------------
@@ -233,7 +236,7 @@ class FakeBotApi:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.2))
 
     def to_chat(self, chat_id: int) -> list[Sent]:
-        return [s for s in self.sent if s.chat_id == chat_id]
+        return self._by_chat.get(chat_id, [])
 
     async def replies(self, chat_id: int, count: int = 1, timeout: float = 10.0) -> list[Sent]:
         """Wait for `count` new messages in a chat (after those already read) and return them."""
@@ -308,6 +311,11 @@ class FakeBotApi:
         }
 
     def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
+
+    def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = params
         return True
 
     def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
@@ -333,15 +341,19 @@ class FakeBotApi:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout)
-        return self._updates[:limit]
+        batch = self._updates[:limit]
+        now = time.perf_counter()
+        for update in batch:
+            self.delivered_at.setdefault(update["update_id"], now)
+        return batch
 
     def _record(self, method: str, params: dict[str, Any], text: str) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         message_id = self._message_id(chat_id)
         markup = params.get("reply_markup")
-        self.sent.append(
-            Sent(method, chat_id, message_id, text, markup, time.perf_counter(), params)
-        )
+        sent = Sent(method, chat_id, message_id, text, markup, time.perf_counter(), params)
+        self.sent.append(sent)
+        self._by_chat.setdefault(chat_id, []).append(sent)
         chat_type = "private" if chat_id > 0 else "supergroup"
         message: dict[str, Any] = {
             "message_id": message_id,
@@ -396,14 +408,12 @@ class FakeBotApi:
 
 async def _params(request: web.Request) -> dict[str, Any]:
     if request.content_type == "application/json":
-        raw: dict[str, Any] = await request.json()
-    else:
-        form = await request.post()
-        raw = {}
-        for key, value in form.items():
-            raw[key] = value  # strings, or uploaded files kept as they are
+        data: dict[str, Any] = await request.json()
+        return data
+    form = await request.post()
+    raw: dict[str, Any] = dict(form.items())  # strings, or uploaded files kept as they are
     params: dict[str, Any] = {}
-    for key, value in raw.items():
+    for key, value in raw.items():  # nested values arrive JSON-encoded in forms
         if isinstance(value, str) and value[:1] in "[{":
             with contextlib.suppress(ValueError):
                 value = json.loads(value)

@@ -150,10 +150,20 @@ async def botapi() -> AsyncIterator[FakeBotApi]:
 
 
 def bot_settings(
-    settings: Settings, api: FakeBotApi, url: str, tmp_path: Path, **extra: Any
+    settings: Settings,
+    api: FakeBotApi,
+    url: str,
+    tmp_path: Path,
+    busy_timeout_ms: int = 300,
+    write_timeout_s: float = 1.0,
+    **extra: Any,
 ) -> Settings:
+    """Settings for a bot under test: short database timeouts so outages show up quickly."""
     database = DatabaseSettings(
-        url=url, spool=tmp_path / "spool.jsonl", busy_timeout_ms=300, write_timeout_s=1.0
+        url=url,
+        spool=tmp_path / "spool.jsonl",
+        busy_timeout_ms=busy_timeout_ms,
+        write_timeout_s=write_timeout_s,
     )
     return settings.model_copy(
         update={

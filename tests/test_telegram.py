@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.store.models import Consultation, Organisation, Person
+from bot.store.records import ConsultationRecord, Record
 from tests.botapi import BOT_USERNAME, Chat, FakeBotApi, User
 from tests.conftest import ENTRY, Harness, backend, bot_settings, running_bot
 from tests.tcpproxy import TcpProxy
@@ -309,3 +311,30 @@ def test_sqlite_database_runs_in_wal_mode(tmp_path: Path) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
+
+
+async def test_a_slow_database_write_does_not_hold_up_other_chats(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = bot.services.repository
+    real_apply = repository.apply
+
+    def slow_for_lan(record: Record) -> None:
+        if isinstance(record, ConsultationRecord) and record.person.key == f"tg:{LAN.id}":
+            time.sleep(3)  # this one write is stuck for 3 seconds
+        real_apply(record)
+
+    monkeypatch.setattr(repository, "apply", slow_for_lan)
+    bot.api.send_text(LAN, "mã vạch là gì")
+    await asyncio.sleep(0.1)
+    sent = time.perf_counter()
+    bot.api.send_text(MINH, "tccs là gì")
+    [answer] = await bot.api.replies(MINH.id)
+    assert answer.at - sent < 2.0  # bounded by the write timeout, not by the stuck write
+    [slow] = await bot.api.replies(LAN.id)
+    assert "Căn cứ" in slow.text
+    monkeypatch.undo()
+    await asyncio.sleep(3)
+    await bot.services.log.flush()
+    await bot.api.wait_until(lambda: len(rows(bot)) == 2)
+    assert sorted(r.question for r in rows(bot)) == ["mã vạch là gì", "tccs là gì"]

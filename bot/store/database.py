@@ -7,6 +7,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -27,12 +29,20 @@ def create_database_engine(url: str, busy_timeout_ms: int = 5000, **options: Any
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection: Any, _record: Any) -> None:
+            connection.isolation_level = None  # transactions are begun below, not by pysqlite
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Any) -> None:
+            # Take the write lock up front: a deferred transaction that reads and then writes
+            # fails at once with "database is locked" when another writer is busy, instead of
+            # waiting for busy_timeout.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     connect_args = {"connect_timeout": max(1, busy_timeout_ms // 1000)}
@@ -45,6 +55,13 @@ def create_database_engine(url: str, busy_timeout_ms: int = 5000, **options: Any
         connect_args=connect_args,
         **options,
     )
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database has every migration applied."""
+    heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
 
 
 def alembic_config(url: str) -> Config:

@@ -40,10 +40,10 @@ class ConsultationLog:
         if time.monotonic() < self._down_until:
             await self._to_spool(record)
             return False
-        if self.spool.path.exists():
+        if self.spool.pending:
             # Keep order: while older records wait in the spool, newer ones queue behind them.
             await self.flush()
-            if self.spool.path.exists():
+            if self.spool.pending:
                 await self._to_spool(record)
                 return False
         loop = asyncio.get_running_loop()
@@ -72,7 +72,7 @@ class ConsultationLog:
             )
         except TimeoutError:
             done = 0
-        if self.spool.path.exists():
+        if self.spool.pending:
             self._down_until = time.monotonic() + self.retry_after
         elif done:
             self._down_until = 0.0

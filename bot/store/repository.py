@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,6 +41,10 @@ class Repository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # person key -> (person id, organisation id): saves two queries per consultation.
+        # Only this process changes a person's organisation, and it updates the cache when so.
+        self._people: dict[str, tuple[int, int | None]] = {}
+        self._people_lock = threading.Lock()
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
@@ -69,31 +74,43 @@ class Repository:
             self.mark_handed_off(record)
 
     def log_consultation(self, record: ConsultationRecord) -> None:
-        def work(session: Session) -> None:
-            if session.get(Consultation, record.id) is not None:
-                return
-            person = _person(session, record.person)
-            session.add(
-                Consultation(
-                    id=record.id,
-                    created_at=record.created_at,
-                    person_id=person.id,
-                    organisation_id=person.organisation_id,
-                    chat_id=record.chat_id,
-                    channel=record.channel,
-                    question=record.question,
-                    topic=record.topic,
-                    entry_id=record.entry_id,
-                    confidence=record.confidence,
-                    outcome=record.outcome,
-                )
-            )
-
+        person_id, organisation_id = self._person_ids(record.person)
+        row = {
+            "id": record.id,
+            "created_at": record.created_at,
+            "person_id": person_id,
+            "organisation_id": organisation_id,
+            "chat_id": record.chat_id,
+            "channel": record.channel,
+            "question": record.question,
+            "topic": record.topic,
+            "entry_id": record.entry_id,
+            "confidence": record.confidence,
+            "outcome": record.outcome,
+        }
         try:
-            self._run(work)
-        except IntegrityError:  # written meanwhile by a replay or another worker
-            if not self.has_consultation(record.id):
-                raise
+            self._run(lambda session: session.execute(insert(Consultation), [row]))
+        except IntegrityError:
+            if self.has_consultation(record.id):
+                return  # already written: a replay of the spool, or a write that timed out
+            with self._people_lock:
+                self._people.pop(record.person.key, None)  # the cached person may be stale
+            raise
+
+    def _person_ids(self, ref: PersonRef) -> tuple[int, int | None]:
+        with self._people_lock:
+            cached = self._people.get(ref.key)
+        if cached is not None:
+            return cached
+
+        def work(session: Session) -> tuple[int, int | None]:
+            person = _person(session, ref)
+            return person.id, person.organisation_id
+
+        found = self._run(work)
+        with self._people_lock:
+            self._people[ref.key] = found
+        return found
 
     def set_feedback(self, record: FeedbackRecord) -> None:
         self._run(
@@ -136,12 +153,17 @@ class Repository:
             organisation.phone = profile.phone
             session.flush()
             row.organisation_id = organisation.id
+            with self._people_lock:
+                self._people[person.key] = (row.id, organisation.id)
 
         self._run(work)
 
     def forget_profile(self, person: PersonRef) -> None:
         def work(session: Session) -> None:
-            _person(session, person).organisation_id = None
+            row = _person(session, person)
+            row.organisation_id = None
+            with self._people_lock:
+                self._people[person.key] = (row.id, None)
 
         self._run(work)
 

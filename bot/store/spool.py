@@ -23,6 +23,12 @@ class Spool:
         self.path = path
         self._file = threading.Lock()
         self._replaying = threading.Lock()
+        self._pending = path.exists()  # read once; this process keeps it up to date
+
+    @property
+    def pending(self) -> bool:
+        """Whether records wait in the spool (no file-system call on the hot path)."""
+        return self._pending
 
     def append(self, record: Record) -> None:
         line = json.dumps(to_json(record), ensure_ascii=False)
@@ -32,6 +38,7 @@ class Spool:
                 handle.write(line + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
+            self._pending = True
 
     def __len__(self) -> int:
         with self._file:
@@ -44,7 +51,7 @@ class Spool:
 
     def replay(self, apply: Callable[[Record], None]) -> int:
         """Write spooled records in order; stop at the first outage and keep the rest."""
-        if not self.path.exists() or not self._replaying.acquire(blocking=False):
+        if not self._pending or not self._replaying.acquire(blocking=False):
             return 0
         try:
             with self._file:
@@ -72,6 +79,7 @@ class Spool:
     def _rewrite(self, lines: list[str]) -> None:
         if not lines:
             self.path.unlink(missing_ok=True)
+            self._pending = False
             return
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
