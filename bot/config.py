@@ -83,12 +83,38 @@ class TelegramSettings(_Section):
         return self
 
 
+class StaffSettings(_Section):
+    staff_ids: tuple[int, ...] = ()
+    admin_ids: tuple[int, ...] = ()
+    group_chat_id: int = 0
+    topic_groups: dict[str, int] = Field(default_factory=dict)
+    morning_hour: int = Field(default=8, ge=0, le=23)
+    remind_after_hours: float = Field(default=4, gt=0)
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    def group_for(self, topic: str | None) -> int:
+        """The staff group for a topic: its own group when configured, else the main one."""
+        return self.topic_groups.get(topic or "", self.group_chat_id)
+
+    @property
+    def groups(self) -> tuple[int, ...]:
+        found = [self.group_chat_id, *self.topic_groups.values()]
+        return tuple(dict.fromkeys(g for g in found if g))
+
+
+class ReportSettings(_Section):
+    # Jinja2 templates of the report and the statistics message; staff may edit them.
+    templates: Path = Path("bot/templates")
+
+
 class Settings(_Section):
     agency: Agency = Agency()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     database: DatabaseSettings = DatabaseSettings()
     telegram: TelegramSettings = TelegramSettings()
+    staff: StaffSettings = StaffSettings()
+    report: ReportSettings = ReportSettings()
     # Secrets and deployment specifics: only ever from the environment.
     telegram_token: str | None = None
     telegram_base_url: str | None = None
@@ -98,6 +124,10 @@ class Settings(_Section):
     @property
     def knowledge_path(self) -> Path:
         return _resolve(self.base_dir, self.knowledge.path)
+
+    @property
+    def templates_path(self) -> Path:
+        return _resolve(self.base_dir, self.report.templates)
 
     @property
     def spool_path(self) -> Path:

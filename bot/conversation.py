@@ -31,7 +31,10 @@ class Conversation:
     async def ask(
         self, person: PersonRef, question: str, channel: str, chat_id: int | None = None
     ) -> Answered:
-        return await self._logged(person, self.answerer.ask(question), channel, chat_id)
+        reply = self.answerer.ask(question)
+        if reply.empty:  # emoji, stickers' text, blank: nothing was asked, nothing to count
+            return Answered("", reply, logged=False)
+        return await self._logged(person, reply, channel, chat_id)
 
     async def follow_up(
         self, person: PersonRef, entry_id: str, channel: str, chat_id: int | None = None

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 OUTCOMES = ("answered", "abstained", "handed_off", "staff_answered")
@@ -64,3 +74,135 @@ class Consultation(Base):
     feedback: Mapped[str | None] = mapped_column(String(16))
     feedback_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     handed_off_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    staff_answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    answered_by: Mapped[int | None] = mapped_column(BigInteger)  # staff Telegram user id
+    # Set when staff have dealt with the question in /chatraloi: "attached" or "out_of_scope".
+    curation: Mapped[str | None] = mapped_column(String(16))
+    curated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+# --- staff side --------------------------------------------------------------------------------
+
+ROLES = ("staff", "admin")
+
+
+class StaffMember(Base):
+    """Staff added by an admin in the bot (config.toml lists the founding staff and admins)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="staff")
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Handoff(Base):
+    """A consultation passed to staff: where its post in the staff group is."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"), unique=True)
+    group_chat_id: Mapped[int] = mapped_column(BigInteger)
+    group_message_id: Mapped[int] = mapped_column(BigInteger)
+    posted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ThreadMessage(Base):
+    """Every message of a staff thread, on either side, keyed to its consultation."""
+
+    __tablename__ = "thread_messages"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_thread_message"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    # "to_staff": in the staff group; "to_business": delivered to the business.
+    direction: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DeniedAttempt(Base):
+    __tablename__ = "denied_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    command: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --- TBT bulletin ------------------------------------------------------------------------------
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    topics: Mapped[str] = mapped_column(String(200), default="")  # comma-separated
+    markets: Mapped[str] = mapped_column(String(200), default="")  # comma-separated
+    active: Mapped[bool] = mapped_column(default=True)
+    subscribed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    inactive_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class Bulletin(Base):
+    __tablename__ = "bulletins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(String(10), unique=True)  # ISO week, "2026-W48"
+    title: Mapped[str] = mapped_column(String(300))
+    # draft -> approved -> sending -> sent
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    approved_by: Mapped[int | None] = mapped_column(BigInteger)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class BulletinItem(Base):
+    __tablename__ = "bulletin_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    topic: Mapped[str] = mapped_column(String(20))
+    markets: Mapped[str] = mapped_column(String(200), default="")  # comma-separated
+    link: Mapped[str | None] = mapped_column(String(500))
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16), default="file")  # file | bot | eping
+    source_ref: Mapped[str | None] = mapped_column(String(100))  # e.g. G/TBT/N/EU/1234
+
+
+class Delivery(Base):
+    """One bulletin to one subscriber; claimed before sending so nothing is sent twice."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("bulletin_id", "subscriber_id", name="uq_delivery"),
+        Index("ix_deliveries_bulletin_status", "bulletin_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"))
+    # pending -> claimed -> sent | failed | inactive (pending again after a retryable error)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
