@@ -20,7 +20,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.services import Services
 from bot.telegram_http import AiohttpRequest
-from handlers import HANDLER_MODULES, errors
+from handlers import HANDLER_MODULES, errors, handoff, staff
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,10 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         application.bot_data["services"] = await asyncio.to_thread(Services.open, settings)
         application.bot_data["owns_services"] = True
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    await staff.refresh_staff(application)
     if application.job_queue is not None:
         application.job_queue.run_repeating(_flush_spool, SPOOL_FLUSH_SECONDS, first=1)
+        handoff.schedule(application)
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]

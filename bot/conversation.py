@@ -21,12 +21,19 @@ class Answered:
     consultation_id: str
     reply: Reply
     logged: bool  # False: the database was down and the record waits in the spool
+    abstentions_in_a_row: int = 0
+
+    @property
+    def suggest_staff(self) -> bool:
+        """Two questions in a row the bot could not answer: time to offer a person."""
+        return self.abstentions_in_a_row >= 2
 
 
 class Conversation:
     def __init__(self, answerer: Answerer, log: ConsultationLog) -> None:
         self.answerer = answerer
         self.log = log
+        self._abstentions: dict[str, int] = {}  # person key -> abstentions in a row
 
     async def ask(
         self, person: PersonRef, question: str, channel: str, chat_id: int | None = None
@@ -34,7 +41,10 @@ class Conversation:
         reply = self.answerer.ask(question)
         if reply.empty:  # emoji, stickers' text, blank: nothing was asked, nothing to count
             return Answered("", reply, logged=False)
-        return await self._logged(person, reply, channel, chat_id)
+        answered = await self._logged(person, reply, channel, chat_id)
+        streak = self._abstentions.get(person.key, 0) + 1 if reply.topic is None else 0
+        self._abstentions[person.key] = streak
+        return Answered(answered.consultation_id, reply, answered.logged, streak)
 
     async def follow_up(
         self, person: PersonRef, entry_id: str, channel: str, chat_id: int | None = None
@@ -66,5 +76,7 @@ class Conversation:
         value = "helpful" if helpful else "not_helpful"
         await self.log.record(FeedbackRecord(consultation_id, value))
 
-    async def hand_off(self, consultation_id: str) -> None:
+    async def hand_off(self, consultation_id: str, person_key: str | None = None) -> None:
         await self.log.record(HandoffRecord(consultation_id))
+        if person_key:
+            self._abstentions.pop(person_key, None)

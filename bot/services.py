@@ -10,10 +10,11 @@ from sqlalchemy import Engine
 from bot.answers import Answerer
 from bot.config import Settings
 from bot.conversation import Conversation
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge import KnowledgeBase, LoadResult, load_knowledge
+from bot.staff import StaffDirectory
 from bot.store.database import create_database_engine
 from bot.store.log import ConsultationLog
-from bot.store.repository import Repository
+from bot.store.repository import StaffRepository
 from bot.store.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,10 @@ log = logging.getLogger(__name__)
 class Services:
     settings: Settings
     engine: Engine
-    repository: Repository
+    repository: StaffRepository
     log: ConsultationLog
     conversation: Conversation
+    staff: StaffDirectory
 
     @property
     def answerer(self) -> Answerer:
@@ -45,7 +47,7 @@ class Services:
         engine = create_database_engine(
             settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms
         )
-        repository = Repository(engine)
+        repository = StaffRepository(engine)
         sqlite = engine.dialect.name == "sqlite"
         consultation_log = ConsultationLog(
             repository,
@@ -54,9 +56,19 @@ class Services:
             workers=1 if sqlite else 8,  # SQLite has one writer: more threads only contend
         )
         answerer = Answerer(knowledge, settings.agency, settings.retrieval)
-        return cls(
-            settings, engine, repository, consultation_log, Conversation(answerer, consultation_log)
-        )
+        conversation = Conversation(answerer, consultation_log)
+        staff = StaffDirectory(settings.staff, repository)
+        return cls(settings, engine, repository, consultation_log, conversation, staff)
+
+    def reload_knowledge(self) -> LoadResult:
+        """Load the knowledge files again; an invalid knowledge base is not put in service."""
+        settings = self.settings
+        loaded = load_knowledge(settings.knowledge_path, settings.agency, settings.knowledge)
+        if loaded.ok:
+            self.conversation.answerer = Answerer(
+                loaded.knowledge, settings.agency, settings.retrieval
+            )
+        return loaded
 
     def close(self) -> None:
         self.log.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from html import escape
 
@@ -9,6 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.store.repository import DatabaseUnavailable
 from handlers.common import (
     Context,
     addressed_text,
@@ -17,6 +19,7 @@ from handlers.common import (
     send_answer,
     services,
 )
+from handlers.handoff import post_to_staff
 
 
 async def on_text(update: Update, context: Context) -> None:
@@ -29,6 +32,12 @@ async def on_text(update: Update, context: Context) -> None:
         person_of(user), question, "telegram", message.chat.id
     )
     await send_answer(message, answered)
+    if answered.suggest_staff:
+        await message.chat.send_message(
+            "Tôi đã hai lần liền chưa trả lời được câu hỏi của bạn. Để cán bộ trả lời trực tiếp "
+            "cho chắc chắn nhé?",
+            reply_markup=InlineKeyboardMarkup([[handoff_button(answered.consultation_id)]]),
+        )
 
 
 async def on_feedback(update: Update, context: Context) -> None:
@@ -57,11 +66,24 @@ async def on_feedback(update: Update, context: Context) -> None:
 
 async def on_handoff(update: Update, context: Context) -> None:
     query = update.callback_query
-    if query is None or query.data is None or query.message is None:
+    if query is None or query.data is None or query.message is None or query.from_user is None:
         return
-    await services(context).conversation.hand_off(query.data.removeprefix("ho:"))
+    consultation_id = query.data.removeprefix("ho:")
+    svc = services(context)
+    if await _already_handed_off(context, consultation_id):
+        await query.answer("Câu hỏi này đã được chuyển cho cán bộ.")
+        return
+    await svc.conversation.hand_off(consultation_id, person_of(query.from_user).key)
     await query.answer("Đã chuyển câu hỏi cho cán bộ.")
+    await post_to_staff(context, consultation_id)
     await query.message.chat.send_message(handoff_confirmation(context))
+
+
+async def _already_handed_off(context: Context, consultation_id: str) -> bool:
+    try:
+        return await asyncio.to_thread(services(context).repository.is_handed_off, consultation_id)
+    except DatabaseUnavailable:
+        return False
 
 
 def handoff_confirmation(context: Context) -> str:
@@ -86,8 +108,10 @@ async def ask_staff(update: Update, context: Context) -> None:
         )
         return
     conversation = services(context).conversation
-    answered = await conversation.ask(person_of(user), question, "telegram", message.chat.id)
-    await conversation.hand_off(answered.consultation_id)
+    person = person_of(user)
+    answered = await conversation.ask(person, question, "telegram", message.chat.id)
+    await conversation.hand_off(answered.consultation_id, person.key)
+    await post_to_staff(context, answered.consultation_id)
     await message.chat.send_message(handoff_confirmation(context))
 
 

@@ -57,9 +57,17 @@ async def start(update: Update, context: Context) -> None:
 
 async def show_help(update: Update, context: Context) -> None:
     from bot.app import COMMANDS
+    from handlers.staff import STAFF_COMMANDS
 
-    if update.effective_message:
-        await update.effective_message.chat.send_message(help_text(COMMANDS))
+    message, user = update.effective_message, update.effective_user
+    if message is None:
+        return
+    text = help_text(COMMANDS)
+    if user is not None and services(context).staff.is_staff(user.id):
+        text += "\n\n<b>Lệnh dành cho cán bộ</b>\n" + "\n".join(
+            f"/{name} – {escape(label)}" for name, label in STAFF_COMMANDS
+        )
+    await message.chat.send_message(text)
 
 
 async def topics(update: Update, context: Context) -> None:

@@ -411,7 +411,12 @@ async def _params(request: web.Request) -> dict[str, Any]:
         data: dict[str, Any] = await request.json()
         return data
     form = await request.post()
-    raw: dict[str, Any] = dict(form.items())  # strings, or uploaded files kept as they are
+    raw: dict[str, Any] = {}
+    for key, value in form.items():
+        if isinstance(value, web.FileField):  # an uploaded file: keep its name and bytes
+            raw[key] = {"filename": value.filename, "content": value.file.read()}
+        else:
+            raw[key] = value
     params: dict[str, Any] = {}
     for key, value in raw.items():  # nested values arrive JSON-encoded in forms
         if isinstance(value, str) and value[:1] in "[{":

@@ -1,0 +1,247 @@
+"""Passing a question to staff and back: the post in the staff group, staff replies delivered to
+the business, the business replying back, and reminders of what is still unanswered.
+
+Everything is keyed on the consultation id and on the message ids recorded for each thread,
+never on forwarded messages (users can hide who they are from forwards).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import handoff as texts
+from bot.store.models import utcnow
+from bot.store.repository import DatabaseUnavailable, ThreadInfo
+from handlers.common import Context, services
+
+log = logging.getLogger(__name__)
+REMINDER_CHECK_SECONDS = 600
+WORKING_DAYS = (0, 1, 2, 3, 4)  # Monday to Friday
+
+
+async def post_to_staff(context: Context, consultation_id: str) -> bool:
+    """Post a handed-off question in its staff group; False when no group is configured or the
+    post failed (the hand-off itself is already logged and will be listed in reminders)."""
+    svc = services(context)
+    try:
+        info = await asyncio.to_thread(svc.repository.thread_info, consultation_id)
+    except DatabaseUnavailable:
+        info = None
+    if info is None:
+        return False
+    group = svc.settings.staff.group_for(info.topic)
+    if not group or info.group_message_id is not None:
+        return info.group_message_id is not None
+    entry = svc.knowledge.entries.get(info.entry_id or "")
+    try:
+        post = await context.bot.send_message(
+            group, texts.staff_post(info, entry.title if entry else None)
+        )
+    except TelegramError as error:
+        log.error(
+            "could not post consultation %s to staff group %s: %s", consultation_id, group, error
+        )
+        return False
+    await asyncio.to_thread(
+        svc.repository.record_handoff_post, consultation_id, group, post.message_id
+    )
+    return True
+
+
+async def on_staff_reply(update: Update, context: Context) -> None:
+    """A staff member replied in the staff group to a thread message: deliver it."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.reply_to_message is None:
+        return
+    svc = services(context)
+    replied = message.reply_to_message
+    consultation_id = await asyncio.to_thread(
+        svc.repository.consultation_of_message, message.chat.id, replied.message_id
+    )
+    if consultation_id is None:
+        return  # an ordinary conversation among staff
+    info = await asyncio.to_thread(svc.repository.thread_info, consultation_id)
+    if info is None or info.chat_id is None:
+        await message.reply_text("Không tìm thấy cuộc trò chuyện của câu hỏi này.")
+        raise ApplicationHandlerStop
+    first = await asyncio.to_thread(svc.repository.mark_staff_answered, consultation_id, user.id)
+    try:
+        sent = await _deliver(context, message, info, follow_up=not first)
+    except TelegramError as error:
+        await message.reply_text(f"Chưa gửi được tới người hỏi: {error.message}")
+        raise ApplicationHandlerStop from None
+    for message_id in sent:
+        await asyncio.to_thread(
+            svc.repository.record_thread_message,
+            consultation_id,
+            info.chat_id,
+            message_id,
+            "to_business",
+            user.id,
+        )
+    await asyncio.to_thread(
+        svc.repository.record_thread_message,
+        consultation_id,
+        message.chat.id,
+        message.message_id,
+        "to_staff",
+        user.id,
+    )
+    note = "trả lời bổ sung" if not first else "câu trả lời"
+    await message.reply_text(f"✅ Đã gửi {note} tới {info.person_name}.")
+    raise ApplicationHandlerStop  # not also a question to the bot
+
+
+async def _deliver(
+    context: Context, message: Message, info: ThreadInfo, follow_up: bool
+) -> list[int]:
+    """Send the staff reply to the business; returns the ids of the messages it received."""
+    assert info.chat_id is not None
+    agency = services(context).settings.agency.name
+    intro = await context.bot.send_message(
+        info.chat_id, texts.delivered(agency, info, message.text, follow_up)
+    )
+    delivered = [intro.message_id]
+    if message.text is None:  # a photo, a document...: copied with its caption
+        copy = await context.bot.copy_message(info.chat_id, message.chat.id, message.message_id)
+        delivered.append(copy.message_id)
+    return delivered
+
+
+async def on_business_reply(update: Update, context: Context) -> None:
+    """The business replied to a staff answer: the thread continues in the staff group."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.reply_to_message is None:
+        return
+    svc = services(context)
+    consultation_id = await asyncio.to_thread(
+        svc.repository.consultation_of_message, message.chat.id, message.reply_to_message.message_id
+    )
+    if consultation_id is None:
+        return  # not a reply to staff: handled as a new question
+    info = await asyncio.to_thread(svc.repository.thread_info, consultation_id)
+    if info is None or info.group_chat_id is None or info.group_message_id is None:
+        return
+    text = message.text or message.caption
+    post = await context.bot.send_message(
+        info.group_chat_id,
+        texts.business_follow_up(info, text),
+        reply_to_message_id=info.group_message_id,
+    )
+    posted = [post.message_id]
+    if message.text is None:
+        copy = await context.bot.copy_message(
+            info.group_chat_id,
+            message.chat.id,
+            message.message_id,
+            reply_to_message_id=post.message_id,
+        )
+        posted.append(copy.message_id)
+    for message_id in posted:
+        await asyncio.to_thread(
+            svc.repository.record_thread_message,
+            consultation_id,
+            info.group_chat_id,
+            message_id,
+            "to_staff",
+            user.id,
+        )
+    await asyncio.to_thread(
+        svc.repository.record_thread_message,
+        consultation_id,
+        message.chat.id,
+        message.message_id,
+        "to_business",
+        user.id,
+    )
+    await message.chat.send_message("Đã chuyển tin nhắn của bạn tới cán bộ.")
+    raise ApplicationHandlerStop
+
+
+async def remind_unanswered(context: ContextTypes.DEFAULT_TYPE, morning: bool) -> None:
+    """List unanswered questions to their groups (each morning), or recall the ones that have
+    waited too long (every few minutes, once per question)."""
+    svc = services(context)
+    staff = svc.settings.staff
+    now = utcnow()
+    older = None if morning else now - dt.timedelta(hours=staff.remind_after_hours)
+    try:
+        infos = await asyncio.to_thread(svc.repository.unanswered_handoffs, older)
+    except DatabaseUnavailable:
+        return
+    by_group: dict[int, list[ThreadInfo]] = {}
+    for info in infos:
+        if info.group_chat_id:
+            by_group.setdefault(info.group_chat_id, []).append(info)
+    for group, waiting in by_group.items():
+        try:
+            if morning:
+                await context.bot.send_message(group, texts.reminder(waiting, now))
+            else:
+                for info in waiting:
+                    hours = (now - info.created_at).total_seconds() / 3600
+                    await context.bot.send_message(
+                        group,
+                        f"⏰ Câu hỏi #{texts.short_id(info.consultation_id)} đã chờ "
+                        f"{hours:.0f} giờ chưa có câu trả lời.",
+                        reply_to_message_id=info.group_message_id,
+                    )
+        except TelegramError as error:
+            log.warning("reminder to staff group %s failed: %s", group, error)
+            continue
+        if not morning:
+            await asyncio.to_thread(
+                svc.repository.mark_reminded, [i.consultation_id for i in waiting]
+            )
+
+
+async def _morning(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await remind_unanswered(context, morning=True)
+
+
+async def _overdue(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await remind_unanswered(context, morning=False)
+
+
+def schedule(application: Application) -> None:  # type: ignore[type-arg]
+    settings = application.bot_data["settings"].staff
+    if application.job_queue is None:
+        return
+    morning = dt.time(settings.morning_hour, 0, tzinfo=ZoneInfo(settings.timezone))
+    application.job_queue.run_daily(_morning, morning, days=WORKING_DAYS, name="morning")
+    application.job_queue.run_repeating(_overdue, REMINDER_CHECK_SECONDS, first=60, name="overdue")
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    from handlers.staff import STAFF_FILTER
+
+    settings = application.bot_data["settings"].staff
+    groups = settings.groups
+    staff_only = application.bot_data[STAFF_FILTER]
+    if groups:
+        application.add_handler(
+            MessageHandler(
+                filters.Chat(chat_id=list(groups)) & filters.REPLY & staff_only & ~filters.COMMAND,
+                on_staff_reply,
+            ),
+            group=-3,
+        )
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.REPLY & ~filters.COMMAND, on_business_reply
+        ),
+        group=-3,
+    )

@@ -1,0 +1,442 @@
+"""Staff commands to review the log, improve the knowledge base, export and report.
+
+/nhatky (log, filtered and paginated), /chuatraloi (what the bot could not answer, grouped),
+/taikb (reload the knowledge files), /xuat (export), /thongke and /baocao (quarterly figures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import tempfile
+from html import escape
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot import curation
+from bot.handoff import local_time
+from bot.knowledge import OUT_OF_SCOPE_FILE, TOPIC_LABELS
+from bot.store.repository import DatabaseUnavailable, LogFilter
+from handlers.common import Context, services, short
+from handlers.staff import NOT_PERMITTED, register_staff_command
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+PAGE = 8
+GROUPS_SHOWN = 8
+OUTCOME_LABELS = {
+    "answered": "bot trả lời",
+    "abstained": "chưa trả lời được",
+    "handed_off": "đã chuyển cán bộ",
+    "staff_answered": "cán bộ đã trả lời",
+    "negative": "bị đánh giá chưa đúng",
+}
+OUTCOME_BUTTONS = (
+    (None, "Tất cả"),
+    ("abstained", "Chưa trả lời"),
+    ("handed_off", "Đã chuyển"),
+    ("negative", "👎"),
+)
+TOPIC_WORDS = {
+    "mavach": "barcode", "msmv": "barcode", "barcode": "barcode",
+    "tccs": "base_standard", "base_standard": "base_standard",
+    "hopquy": "conformity", "hopchuan": "conformity", "conformity": "conformity",
+    "shcn": "ip", "shtt": "ip", "ip": "ip", "tbt": "tbt", "smalltalk": "smalltalk",
+    "khac": "none", "none": "none",
+}  # fmt: skip
+OUTCOME_WORDS = {
+    "answered": "answered", "traloi": "answered",
+    "abstained": "abstained", "chuatraloi": "abstained",
+    "handed_off": "handed_off", "chuyen": "handed_off", "canbo": "handed_off",
+    "staff_answered": "staff_answered",
+    "negative": "negative", "chuadung": "negative",
+}  # fmt: skip
+BUSY = "Cơ sở dữ liệu đang bận, bạn thử lại sau ít phút."
+CURATION_GROUPS = "curation_groups"
+
+
+# --- /nhatky ------------------------------------------------------------------------------
+
+
+def parse_log_filter(args: list[str], today: dt.date) -> LogFilter:
+    """`/nhatky [chủ đề] [kết quả] [từ ngày] [đến ngày]`, or `/nhatky 7` for the last 7 days."""
+    topic = outcome = None
+    days: list[dt.date] = []
+    for arg in args:
+        word = arg.lower().strip()
+        if word in TOPIC_WORDS:
+            topic = TOPIC_WORDS[word]
+        elif word in OUTCOME_WORDS:
+            outcome = OUTCOME_WORDS[word]
+        elif word.isdigit() and len(word) <= 3:
+            days = [today - dt.timedelta(days=int(word) - 1), today]
+        else:
+            days.append(parse_day(arg))
+    if not days:
+        return LogFilter(topic, outcome)
+    last = days[1] if len(days) > 1 else days[0]
+    return LogFilter(topic, outcome, vietnam_midnight(days[0]), vietnam_midnight(last, 1))
+
+
+def parse_day(text: str) -> dt.date:
+    for form in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        with contextlib.suppress(ValueError):
+            return dt.datetime.strptime(text, form).date()
+    raise ValueError(f"Không hiểu “{text}”: ngày viết 2026-11-26 hoặc 26/11/2026.")
+
+
+def vietnam_midnight(day: dt.date, plus_days: int = 0) -> dt.datetime:
+    """Midnight in Vietnam, as the naive UTC the database stores."""
+    local = dt.datetime.combine(day + dt.timedelta(days=plus_days), dt.time(), tzinfo=VIETNAM)
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def encode(where: LogFilter, page: int) -> str:
+    def moment(value: dt.datetime | None) -> str:
+        return value.strftime("%Y%m%d%H") if value else "-"
+
+    parts = (where.topic or "-", where.outcome or "-", moment(where.start), moment(where.end))
+    return "nk:" + ":".join(parts) + f":{page}"
+
+
+def decode(data: str) -> tuple[LogFilter, int]:
+    _, topic, outcome, start, end, page = data.split(":")
+
+    def moment(text: str) -> dt.datetime | None:
+        return dt.datetime.strptime(text, "%Y%m%d%H") if text != "-" else None
+
+    where = LogFilter(
+        None if topic == "-" else topic,
+        None if outcome == "-" else outcome,
+        moment(start),
+        moment(end),
+    )
+    return where, int(page)
+
+
+async def log_page(
+    context: Context, where: LogFilter, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    rows, total = await asyncio.to_thread(
+        services(context).repository.review_page, where, page, PAGE
+    )
+    pages = max(1, -(-total // PAGE))
+    title = ["<b>Nhật ký tư vấn</b>"]
+    if where.topic:
+        title.append(escape(TOPIC_LABELS.get(where.topic, "chưa phân loại")))
+    if where.outcome:
+        title.append(escape(OUTCOME_LABELS[where.outcome]))
+    lines = [" · ".join(title) + f": {total} lượt, trang {page + 1}/{pages}"]
+    for row in rows:
+        topic = TOPIC_LABELS.get(row.topic or "", "chưa rõ chủ đề")
+        feedback = {"helpful": " · 👍", "not_helpful": " · 👎"}.get(row.feedback or "", "")
+        entry = row.entry_id or "không có mục"
+        outcome = OUTCOME_LABELS.get(row.outcome, row.outcome)
+        lines.append(
+            f"\n🕘 {local_time(row.created_at)} · {escape(topic)} · {escape(entry)} "
+            f"({row.confidence:.2f}) · {escape(outcome)}{feedback}\n"
+            f"<i>{escape(short(row.question, 200))}</i>"
+        )
+    if not rows:
+        lines.append("\nKhông có lượt tư vấn nào khớp.")
+    outcome_row = [
+        InlineKeyboardButton(
+            ("• " if where.outcome == outcome else "") + label,
+            callback_data=encode(LogFilter(where.topic, outcome, where.start, where.end), 0),
+        )
+        for outcome, label in OUTCOME_BUTTONS
+    ]
+    paging = []
+    if page > 0:
+        paging.append(InlineKeyboardButton("◀ Trước", callback_data=encode(where, page - 1)))
+    if page + 1 < pages:
+        paging.append(InlineKeyboardButton("Sau ▶", callback_data=encode(where, page + 1)))
+    return "\n".join(lines), InlineKeyboardMarkup([outcome_row, *([paging] if paging else [])])
+
+
+async def show_log(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    try:
+        where = parse_log_filter(context.args or [], dt.datetime.now(VIETNAM).date())
+        text, markup = await log_page(context, where, 0)
+    except ValueError as problem:
+        await message.chat.send_message(escape(str(problem)))
+        return
+    except DatabaseUnavailable:
+        await message.chat.send_message(BUSY)
+        return
+    await message.chat.send_message(text, reply_markup=markup)
+
+
+async def staff_pressed(update: Update, context: Context) -> bool:
+    """Buttons of staff messages can be seen by anyone in a group: check who pressed."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return False
+    if services(context).staff.is_staff(query.from_user.id):
+        return True
+    await query.answer(NOT_PERMITTED, show_alert=True)
+    return False
+
+
+async def turn_log_page(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.data is None or not await staff_pressed(update, context):
+        return
+    where, page = decode(query.data)
+    text, markup = await log_page(context, where, page)
+    await query.answer()
+    with contextlib.suppress(BadRequest):  # "message is not modified"
+        await query.edit_message_text(text, reply_markup=markup)
+
+
+# --- /chuatraloi ----------------------------------------------------------------------------
+
+
+async def show_unanswered(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    svc = services(context)
+    try:
+        candidates = await asyncio.to_thread(svc.repository.curation_candidates)
+    except DatabaseUnavailable:
+        await message.chat.send_message(BUSY)
+        return
+    groups = curation.group_questions(candidates)
+    if context.chat_data is not None:
+        context.chat_data[CURATION_GROUPS] = groups
+    if not groups:
+        await message.chat.send_message("Không còn câu hỏi nào bot chưa trả lời được. 🎉")
+        return
+    lines = [
+        f"<b>Câu hỏi bot chưa trả lời được</b>: {len(candidates)} lượt, {len(groups)} nhóm. "
+        "Nhóm hỏi nhiều nhất nên được viết thành mục mới trước."
+    ]
+    rows = []
+    for number, group in enumerate(groups[:GROUPS_SHOWN], start=1):
+        others = (
+            f" (và {len(group.questions) - 1} cách hỏi khác)" if len(group.questions) > 1 else ""
+        )
+        example = escape(short(group.example, 160))
+        lines.append(f"\n{number}. <b>{group.count} lượt</b>: <i>{example}</i>{others}")
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"📎 Gắn #{number} vào mục", callback_data=f"cg:a:{number - 1}"
+                ),
+                InlineKeyboardButton(
+                    f"🚫 #{number} ngoài phạm vi", callback_data=f"cg:o:{number - 1}"
+                ),
+            ]
+        )
+    await message.chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def on_curation(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.data is None or query.message is None:
+        return
+    if not await staff_pressed(update, context):
+        return
+    parts = query.data.split(":")
+    groups = (context.chat_data or {}).get(CURATION_GROUPS) or []
+    number = int(parts[2])
+    if number >= len(groups):
+        await query.answer("Danh sách đã cũ, gõ lại /chuatraloi.")
+        return
+    group = groups[number]
+    svc = services(context)
+    if parts[1] == "a":  # choose the entry to attach to
+        result = svc.knowledge.search(group.example, limit=5)
+        buttons = [
+            [
+                InlineKeyboardButton(
+                    short(svc.knowledge.entries[m.id].title), callback_data=f"cg:e:{number}:{m.id}"
+                )
+            ]
+            for m in result.matches
+            if m.id in svc.knowledge.entries
+        ]
+        await query.answer()
+        await query.message.chat.send_message(
+            f"Gắn câu hỏi <i>{escape(short(group.example, 160))}</i> vào mục nào?",
+            reply_markup=InlineKeyboardMarkup(buttons),
+        )
+        return
+    await query.answer()
+    if parts[1] == "e":
+        text = await _attach(context, group, parts[3])
+    else:
+        text = await _out_of_scope(context, group)
+    await query.message.chat.send_message(text)
+
+
+async def _attach(context: Context, group: curation.QuestionGroup, entry_id: str) -> str:
+    svc = services(context)
+    entry = svc.knowledge.entries.get(entry_id)
+    if entry is None:
+        return "Mục này không còn trong cơ sở tri thức."
+    path = svc.settings.knowledge_path / entry.topic / f"{entry.id}.md"
+    try:
+        original = curation.add_phrasing(path, group.example)
+    except curation.CurationError as problem:
+        return escape(str(problem))
+    loaded = svc.reload_knowledge()
+    if not loaded.ok:
+        path.write_text(original, encoding="utf-8")
+        return "Không thêm được: tệp sau khi sửa không hợp lệ, đã giữ nguyên bản cũ."
+    await asyncio.to_thread(svc.repository.mark_curated, group.consultation_ids, "attached")
+    return (
+        f"Đã thêm cách hỏi <i>{escape(short(group.example, 160))}</i> vào mục "
+        f"<b>{escape(entry.title)}</b> ({escape(entry.id)}) và nạp lại cơ sở tri thức."
+    )
+
+
+async def _out_of_scope(context: Context, group: curation.QuestionGroup) -> str:
+    svc = services(context)
+    root = svc.settings.knowledge_path
+    try:
+        original = curation.mark_out_of_scope(root, group.example)
+    except curation.CurationError as problem:
+        return escape(str(problem))
+    loaded = svc.reload_knowledge()
+    if not loaded.ok:
+        (root / OUT_OF_SCOPE_FILE).write_text(original, encoding="utf-8")
+        return "Không ghi được: tệp ngoài phạm vi sau khi sửa không hợp lệ, đã giữ bản cũ."
+    await asyncio.to_thread(svc.repository.mark_curated, group.consultation_ids, "out_of_scope")
+    return f"Đã đánh dấu <i>{escape(short(group.example, 160))}</i> là ngoài phạm vi."
+
+
+# --- /taikb ---------------------------------------------------------------------------------
+
+
+async def reload_knowledge(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    svc = services(context)
+    loaded = await asyncio.to_thread(svc.reload_knowledge)
+    if loaded.ok:
+        warnings = len(loaded.problems)
+        note = f" ({warnings} cảnh báo, xem bằng python -m bot kb check)" if warnings else ""
+        await message.chat.send_message(
+            f"Đã nạp lại cơ sở tri thức: {len(loaded.knowledge)} mục{note}."
+        )
+        return
+    lines = [
+        "⚠️ Cơ sở tri thức mới có lỗi nên <b>chưa được áp dụng</b>; bot vẫn dùng bản cũ "
+        f"({len(svc.knowledge)} mục). Sửa các lỗi sau rồi gửi lại /taikb:"
+    ]
+    lines += [f"• {escape(str(problem))}" for problem in loaded.errors[:20]]
+    if len(loaded.errors) > 20:
+        lines.append(f"… và {len(loaded.errors) - 20} lỗi khác.")
+    await message.chat.send_message("\n".join(lines))
+
+
+# --- /xuat, /thongke, /baocao ---------------------------------------------------------------
+
+
+async def export_log(update: Update, context: Context) -> None:
+    """/xuat [từ ngày] [đến ngày]: the log as .xlsx and .csv (default: the last 30 days)."""
+    from bot.reports import export_files
+
+    message = update.effective_message
+    if message is None:
+        return
+    today = dt.datetime.now(VIETNAM).date()
+    try:
+        days = [parse_day(arg) for arg in (context.args or [])] or [
+            today - dt.timedelta(days=29),
+            today,
+        ]
+    except ValueError as problem:
+        await message.chat.send_message(escape(str(problem)))
+        return
+    first, last = days[0], days[-1]
+    svc = services(context)
+    xlsx, csv = await asyncio.to_thread(
+        export_files, svc.engine, vietnam_midnight(first), vietnam_midnight(last, 1)
+    )
+    name = f"nhat-ky-{first:%Y%m%d}-{last:%Y%m%d}"
+    caption = f"Nhật ký tư vấn từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}"
+    await message.chat.send_document(InputFile(xlsx, filename=f"{name}.xlsx"), caption=caption)
+    await message.chat.send_document(InputFile(csv, filename=f"{name}.csv"))
+
+
+def _quarter(args: list[str]) -> object:
+    from bot.stats import Quarter
+
+    if args:
+        return Quarter.parse(args[0])
+    return Quarter.current(dt.datetime.now(VIETNAM).date())
+
+
+async def show_stats(update: Update, context: Context) -> None:
+    """/thongke [2026-Q3]: the quarter's figures and a chart, in the chat."""
+    from bot.reports import chart_png, summary_html
+
+    from bot.stats import quarter_stats
+
+    message = update.effective_message
+    if message is None:
+        return
+    try:
+        quarter = _quarter(context.args or [])
+    except ValueError as problem:
+        await message.chat.send_message(escape(str(problem)))
+        return
+    svc = services(context)
+    titles = {entry.id: entry.title for entry in svc.knowledge.entries.values()}
+    stats = await asyncio.to_thread(quarter_stats, svc.engine, quarter, titles)  # type: ignore[arg-type]
+    await message.chat.send_message(summary_html(stats))
+    chart = await asyncio.to_thread(chart_png, stats)
+    await message.chat.send_photo(InputFile(chart, filename="thong-ke.png"))
+
+
+async def send_report(update: Update, context: Context) -> None:
+    """/baocao [2026-Q3]: the report files (.docx and .xlsx) for the department's report."""
+    from bot.reports import write_report
+
+    from bot.stats import quarter_stats
+
+    message = update.effective_message
+    if message is None:
+        return
+    try:
+        quarter = _quarter(context.args or [])
+    except ValueError as problem:
+        await message.chat.send_message(escape(str(problem)))
+        return
+    svc = services(context)
+    titles = {entry.id: entry.title for entry in svc.knowledge.entries.values()}
+    stats = await asyncio.to_thread(quarter_stats, svc.engine, quarter, titles)  # type: ignore[arg-type]
+    with tempfile.TemporaryDirectory() as folder:
+        paths = await asyncio.to_thread(
+            write_report, stats, Path(folder), svc.settings.agency.name, svc.settings.templates_path
+        )
+        for path in paths:
+            if path.suffix in (".docx", ".xlsx"):
+                await message.chat.send_document(
+                    InputFile(path.read_bytes(), filename=f"bao-cao-{path.name}")
+                )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    for name, callback in (
+        ("nhatky", show_log),
+        ("chuatraloi", show_unanswered),
+        ("taikb", reload_knowledge),
+        ("xuat", export_log),
+        ("thongke", show_stats),
+        ("baocao", send_report),
+    ):
+        register_staff_command(application, name, callback)
+    application.add_handler(CallbackQueryHandler(turn_log_page, pattern=r"^nk:"))
+    application.add_handler(CallbackQueryHandler(on_curation, pattern=r"^cg:"))

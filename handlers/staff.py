@@ -1,0 +1,150 @@
+"""Staff roles: who may use the staff commands, the staff menu, and /canbo for admins.
+
+Staff handlers are gated with one shared `filters.User`, updated when admins add or remove staff;
+anyone else gets a short refusal that reveals nothing, and the attempt is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from html import escape
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, filters
+
+from handlers.common import Context, services
+
+log = logging.getLogger(__name__)
+STAFF_FILTER = "staff_filter"
+STAFF_COMMANDS = (
+    ("nhatky", "Nhật ký tư vấn (lọc, phân trang)"),
+    ("chuatraloi", "Câu hỏi bot chưa trả lời được"),
+    ("taikb", "Nạp lại cơ sở tri thức"),
+    ("xuat", "Xuất nhật ký ra Excel và CSV"),
+    ("thongke", "Thống kê theo quý"),
+    ("baocao", "Tệp báo cáo quý"),
+    ("canbo", "Danh sách cán bộ (quản trị: thêm, xóa)"),
+)
+NOT_PERMITTED = "Bạn không có quyền dùng lệnh này."
+
+
+def staff_filter(context: Context) -> filters.User:
+    return context.application.bot_data[STAFF_FILTER]  # type: ignore[no-any-return]
+
+
+def make_staff_filter(application: Application) -> filters.User:  # type: ignore[type-arg]
+    settings = application.bot_data["settings"]
+    ids = {*settings.staff.staff_ids, *settings.staff.admin_ids}
+    user_filter = filters.User(user_id=ids, allow_empty=True)
+    application.bot_data[STAFF_FILTER] = user_filter
+    return user_filter
+
+
+async def refresh_staff(application: Application) -> None:  # type: ignore[type-arg]
+    """Load staff from the database, update the filter, and give each of them the staff menu."""
+    from bot.app import COMMANDS
+
+    directory = application.bot_data["services"].staff
+    try:
+        await asyncio.to_thread(directory.refresh)
+    except Exception:
+        log.warning("staff list not loaded from the database; using config.toml only")
+    user_filter: filters.User = application.bot_data[STAFF_FILTER]
+    members = directory.members
+    user_filter.remove_user_ids(set(user_filter.user_ids) - members)
+    user_filter.add_user_ids(members)
+    menu = [BotCommand(n, t) for n, t in (*COMMANDS, *STAFF_COMMANDS)]
+    chats = [*members, *application.bot_data["settings"].staff.groups]
+    for chat_id in chats:
+        with contextlib.suppress(TelegramError):  # a member who never opened the bot
+            await application.bot.set_my_commands(menu, scope=BotCommandScopeChat(chat_id))
+
+
+async def deny(update: Update, context: Context) -> None:
+    """A staff command from someone who is not staff: refuse without saying anything more."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    command = (message.text or "").split()[0][:64]
+    try:
+        await asyncio.to_thread(services(context).repository.log_denied, user.id, command)
+    except Exception:
+        log.warning("could not log a refused staff command from %s", user.id)
+    log.info("refused %s to user %s", command, user.id)
+    await message.chat.send_message(NOT_PERMITTED)
+
+
+async def manage_staff(update: Update, context: Context) -> None:
+    """/canbo: list staff; admins add (`them <id> <tên>`) or remove (`xoa <id>`) staff."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    directory = services(context).staff
+    args = context.args or []
+    if args and args[0].lower() in ("them", "thêm", "xoa", "xóa"):
+        if not directory.is_admin(user.id):
+            await message.chat.send_message("Chỉ quản trị viên được thêm hoặc xóa cán bộ.")
+            return
+        await _change_staff(update, context, args)
+        return
+    lines = ["<b>Cán bộ dùng được lệnh nghiệp vụ</b>"]
+    for member in sorted(directory.members):
+        role = "quản trị" if directory.is_admin(member) else "cán bộ"
+        name = directory.name_of(member) or (
+            "(trong config.toml)" if directory.configured(member) else ""
+        )
+        lines.append(f"• {member} {escape(name)} – {role}")
+    lines.append(
+        "\nQuản trị viên: <code>/canbo them &lt;id&gt; &lt;tên&gt;</code>, "
+        "<code>/canbo xoa &lt;id&gt;</code>"
+    )
+    await message.chat.send_message("\n".join(lines))
+
+
+async def _change_staff(update: Update, context: Context, args: list[str]) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    directory = services(context).staff
+    if len(args) < 2 or not args[1].lstrip("-").isdigit():
+        await message.chat.send_message(
+            "Cần mã Telegram (số) của cán bộ, ví dụ: /canbo them 123456789 Nguyễn Văn A"
+        )
+        return
+    member = int(args[1])
+    if args[0].lower() in ("them", "thêm"):
+        name = " ".join(args[2:]).strip() or str(member)
+        await asyncio.to_thread(directory.add, member, name, user.id)
+        text = f"Đã thêm cán bộ {member} ({escape(name)})."
+    else:
+        removed = await asyncio.to_thread(directory.remove, member)
+        if not removed and directory.configured(member):
+            text = "Cán bộ này khai báo trong config.toml; sửa tệp cấu hình để bỏ."
+        else:
+            text = f"Đã xóa cán bộ {member}." if removed else "Không có cán bộ này."
+    await refresh_staff(context.application)
+    await message.chat.send_message(text)
+
+
+StaffCallback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def register_staff_command(
+    application: Application,  # type: ignore[type-arg]
+    name: str,
+    callback: StaffCallback,
+) -> None:
+    """A staff command: runs for staff, refused (and logged) for everyone else."""
+    gate: filters.User = application.bot_data[STAFF_FILTER]
+    application.add_handler(CommandHandler(name, callback, filters=gate))
+    application.add_handler(CommandHandler(name, deny))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    make_staff_filter(application)
+    register_staff_command(application, "canbo", manage_staff)
