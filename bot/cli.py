@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start the bot (console chat without a token)")
     run.set_defaults(handler=_run)
 
+    report = commands.add_parser("report", help="write the quarterly report files")
+    report.add_argument("--quarter", help="e.g. 2026-Q3 (default: the current quarter)")
+    report.add_argument("--out", required=True, help="folder for the report files")
+    report.set_defaults(handler=_report)
+
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(title="db commands", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply the database migrations")
@@ -185,6 +190,46 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.telegram_runner import run_telegram
 
     return run_telegram(settings)
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.exc import OperationalError
+
+    from bot.reports import consultation_rows, write_report
+    from bot.stats import Quarter, quarter_stats
+    from bot.store.database import create_database_engine
+
+    try:
+        if args.quarter:
+            quarter = Quarter.parse(args.quarter)
+        else:
+            quarter = Quarter.current(dt.datetime.now(ZoneInfo(settings.staff.timezone)).date())
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if problem := _schema_problem(settings):
+        print(problem, file=sys.stderr)
+        return 2
+    loaded = load_knowledge(settings.knowledge_path, settings.agency, settings.knowledge)
+    titles = {entry.id: entry.title for entry in loaded.knowledge.entries.values()}
+    engine = create_database_engine(settings.database_url)
+    try:
+        stats = quarter_stats(engine, quarter, titles)
+        rows = consultation_rows(engine, quarter.start, quarter.end)
+    except OperationalError as exc:
+        print(f"Cannot read the database: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = write_report(stats, out, settings.agency.name, settings.templates_path, rows)
+    for path in paths:
+        print(path)
+    return 0
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

@@ -146,3 +146,22 @@ async def test_webhook_mode_answers_updates_with_the_right_secret(
         await application.stop()
         await application.shutdown()
         services.close()
+
+
+async def test_report_command_writes_the_three_files(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/bot.sqlite3"
+    upgrade(url)
+    env = {"DATABASE_URL": url}
+    await run_bot("console", env=env, stdin="phí mã vạch\ntccs là gì\nthoat\n".encode())
+    code, _, err = await run_bot(
+        "report", "--quarter", "2026-Q4", "--out", str(tmp_path / "out"), env=env
+    )
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "chart.png",
+        "report.docx",
+        "report.xlsx",
+    ]
+    code, _, err = await run_bot("report", "--quarter", "2026-Q9", "--out", str(tmp_path), env=env)
+    assert code == 2
+    assert "2026-Q3" in err

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import docx
 import openpyxl
 import pytest
 from sqlalchemy import select
@@ -268,3 +269,28 @@ async def test_staff_help_lists_staff_commands(staffed: Harness) -> None:
     assert "/thongke" in help_message.text
     [public] = await ask(staffed, LAN, "/help")
     assert "/thongke" not in public.text
+
+
+async def test_thongke_shows_the_quarters_figures_and_a_chart(staffed: Harness) -> None:
+    for question in ("mã vạch là gì", "phí mã vạch", "tccs là gì", OUT_OF_REACH):
+        await ask(staffed, LAN, question)
+    summary, chart = await staff_command(staffed, "/thongke", 2)
+    assert "Quý" in summary.text
+    assert "4" in summary.text
+    assert chart.method == "sendPhoto"
+    assert chart.params["photo"]["content"].startswith(b"\x89PNG")
+    [refused] = await ask(staffed, LAN, "/thongke")
+    assert refused.text == "Bạn không có quyền dùng lệnh này."
+    [bad] = await staff_command(staffed, "/thongke quy-nam")
+    assert "2026-Q3" in bad.text  # says how to write a quarter
+
+
+async def test_baocao_sends_the_report_files(staffed: Harness) -> None:
+    await ask(staffed, LAN, "phí đăng ký nhãn hiệu")
+    docx_file, xlsx_file = await staff_command(staffed, "/baocao", 2)
+    assert docx_file.params["document"]["filename"] == "bao-cao-report.docx"
+    document = docx.Document(io.BytesIO(docx_file.params["document"]["content"]))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "sở hữu công nghiệp" in text
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_file.params["document"]["content"]))
+    assert len(workbook.sheetnames) >= 2
