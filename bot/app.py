@@ -20,7 +20,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.services import Services
 from bot.telegram_http import AiohttpRequest
-from handlers import HANDLER_MODULES, errors, handoff, staff
+from handlers import HANDLER_MODULES, bulletin, errors, handoff, staff
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,9 @@ COMMANDS = (
     ("chude", "Xem câu hỏi theo chủ đề"),
     ("hoicanbo", "Gửi câu hỏi cho cán bộ"),
     ("hoso", "Hồ sơ doanh nghiệp của bạn"),
+    ("dangky", "Đăng ký nhận bản tin TBT hằng tuần"),
+    ("caidat", "Đổi chủ đề, thị trường nhận bản tin"),
+    ("huydangky", "Hủy nhận bản tin TBT"),
     ("huy", "Hủy thao tác đang làm"),
 )
 SPOOL_FLUSH_SECONDS = 10
@@ -107,6 +110,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     if application.job_queue is not None:
         application.job_queue.run_repeating(_flush_spool, SPOOL_FLUSH_SECONDS, first=1)
         handoff.schedule(application)
+        bulletin.schedule(application)
+    await bulletin.resume_unfinished(application)
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]

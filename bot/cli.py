@@ -10,11 +10,15 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.answers import Answerer, Reply
+from bot.bulletin import Week
 from bot.config import ConfigError, Settings, load_settings
 from bot.knowledge import LoadResult, load_knowledge
+
+if TYPE_CHECKING:
+    from bot.bulletin_service import BulletinService
 
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 
@@ -61,6 +65,17 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--quarter", help="e.g. 2026-Q3 (default: the current quarter)")
     report.add_argument("--out", required=True, help="folder for the report files")
     report.set_defaults(handler=_report)
+
+    bulletin = commands.add_parser("bulletin", help="the weekly TBT bulletin")
+    bulletin_commands = bulletin.add_subparsers(title="bulletin commands", required=True)
+    importer = bulletin_commands.add_parser("import", help="import a WTO ePing export")
+    importer.add_argument("file", help=".xlsx or .csv exported from ePing")
+    preview = bulletin_commands.add_parser("preview", help="print the week's bulletin")
+    sender = bulletin_commands.add_parser("send", help="send the week's bulletin now")
+    for command, handler in ((importer, _bulletin_import), (preview, _bulletin_preview),
+                             (sender, _bulletin_send)):  # fmt: skip
+        command.add_argument("--week", help="ISO week, e.g. 2026-W48 (default: this week)")
+        command.set_defaults(handler=handler)
 
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(title="db commands", required=True)
@@ -230,6 +245,109 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     for path in paths:
         print(path)
     return 0
+
+
+def _week(args: argparse.Namespace, settings: Settings) -> Week:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if args.week:
+        return Week.parse(args.week)
+    return Week.current(dt.datetime.now(ZoneInfo(settings.staff.timezone)).date())
+
+
+def _bulletin_service(settings: Settings) -> BulletinService:
+    from bot.bulletin_service import BulletinService
+    from bot.store.bulletins import BulletinRepository
+    from bot.store.database import create_database_engine
+
+    engine = create_database_engine(settings.database_url)
+    return BulletinService(BulletinRepository(engine), settings)
+
+
+def _bulletin_import(args: argparse.Namespace, settings: Settings) -> int:
+    if problem := _schema_problem(settings):
+        print(problem, file=sys.stderr)
+        return 2
+    try:
+        week = _week(args, settings)
+        _, count, problems = _bulletin_service(settings).import_eping(Path(args.file), week)
+    except (ValueError, OSError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for bad in problems:
+        print(bad, file=sys.stderr)
+    print(f"{count} notification(s) of {week.key} imported, {len(problems)} row(s) skipped")
+    return 0
+
+
+def _bulletin_preview(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bulletin import html_to_text
+
+    if problem := _schema_problem(settings):
+        print(problem, file=sys.stderr)
+        return 2
+    week = _week(args, settings)
+    service = _bulletin_service(settings)
+    bulletin_id, problems = service.compose(week)
+    for bad in problems:
+        print(bad, file=sys.stderr)
+    parts = service.preview(bulletin_id, week)
+    if not parts:
+        print(f"The bulletin of {week.key} has no item yet.", file=sys.stderr)
+        return 1
+    print("\n\n---\n\n".join(html_to_text(part) for part in parts))
+    return 0
+
+
+def _bulletin_send(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from tqdm import tqdm
+
+    from bot.telegram_sender import TelegramSender
+
+    if not settings.telegram_token:
+        print("TELEGRAM_BOT_TOKEN is not set: it is needed to send the bulletin.", file=sys.stderr)
+        return 2
+    if problem := _schema_problem(settings):
+        print(problem, file=sys.stderr)
+        return 2
+    week = _week(args, settings)
+    service = _bulletin_service(settings)
+    bulletin_id, problems = service.compose(week)
+    for bad in problems:
+        print(bad, file=sys.stderr)
+    if not service.items(bulletin_id):
+        print(f"The bulletin of {week.key} has no item to send.", file=sys.stderr)
+        return 1
+    service.repository.set_status(bulletin_id, "approved")
+    service.prepare(bulletin_id, week)
+    total = sum(service.repository.progress(bulletin_id).values())
+    done = {"sent", "failed", "inactive"}
+
+    async def send() -> dict[str, int]:
+        assert settings.telegram_token is not None
+        with tqdm(total=total, unit="recipient", desc=f"Bulletin {week.key}") as bar:
+
+            def update(progress: object) -> None:
+                counts = service.repository.progress(bulletin_id)
+                bar.n = sum(counts[status] for status in done)
+                bar.refresh()
+
+            async with TelegramSender(
+                settings.telegram_token, settings.telegram_base_url
+            ) as sender:
+                result = await service.send(bulletin_id, sender, update)
+            update(result)
+            return result.counts
+
+    counts = asyncio.run(send())
+    print(
+        f"sent {counts['sent']}, failed {counts['failed']}, inactive {counts['inactive']}, "
+        f"pending {counts['pending'] + counts['claimed']}"
+    )
+    return 0 if not counts["failed"] else 1
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,6 +6,7 @@ wrong instead of surfacing later as an obscure failure.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from pathlib import Path
@@ -102,6 +103,19 @@ class StaffSettings(_Section):
         return tuple(dict.fromkeys(g for g in found if g))
 
 
+class BulletinSettings(_Section):
+    path: Path = Path("bulletins")
+    send_day: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    send_time: dt.time = dt.time(8, 0)
+    require_approval: bool = True
+    rate: float = Field(default=25.0, gt=0, le=30)
+    per_chat_interval: float = Field(default=1.0, ge=0)
+    max_attempts: int = Field(default=5, ge=1)
+    lease_seconds: float = Field(default=120.0, gt=0)
+
+
 class ReportSettings(_Section):
     # Jinja2 templates of the report and the statistics message; staff may edit them.
     templates: Path = Path("bot/templates")
@@ -114,6 +128,7 @@ class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     telegram: TelegramSettings = TelegramSettings()
     staff: StaffSettings = StaffSettings()
+    bulletin: BulletinSettings = BulletinSettings()
     report: ReportSettings = ReportSettings()
     # Secrets and deployment specifics: only ever from the environment.
     telegram_token: str | None = None
@@ -124,6 +139,10 @@ class Settings(_Section):
     @property
     def knowledge_path(self) -> Path:
         return _resolve(self.base_dir, self.knowledge.path)
+
+    @property
+    def bulletins_path(self) -> Path:
+        return _resolve(self.base_dir, self.bulletin.path)
 
     @property
     def templates_path(self) -> Path:

@@ -268,7 +268,7 @@ def _load_entry(
         problems.append(Problem(name, "front matter", "missing: the file must start with '---'"))
         return None
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = yaml.load(match.group(1), Loader=_DatesAsText)
     except yaml.YAMLError as exc:
         reason = " ".join(str(exc).split())
         problems.append(Problem(name, "front matter", f"not valid YAML: {reason}"))
@@ -345,6 +345,14 @@ def _load_entry(
         valid_until=valid_until,
         path=name,
     )
+
+
+class _DatesAsText(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so "2026-13-01" is reported on its own field
+    (PyYAML's own date parsing raises a bare ValueError for the whole file)."""
+
+
+_DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: str(node.value))
 
 
 def _display(file: Path, root: Path) -> str:

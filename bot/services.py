@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from bot.answers import Answerer
+from bot.bulletin_service import BulletinService
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.knowledge import KnowledgeBase, LoadResult, load_knowledge
 from bot.staff import StaffDirectory
+from bot.store.bulletins import BulletinRepository
 from bot.store.database import create_database_engine
 from bot.store.log import ConsultationLog
 from bot.store.repository import StaffRepository
@@ -28,6 +30,7 @@ class Services:
     log: ConsultationLog
     conversation: Conversation
     staff: StaffDirectory
+    bulletins: BulletinService
 
     @property
     def answerer(self) -> Answerer:
@@ -58,7 +61,8 @@ class Services:
         answerer = Answerer(knowledge, settings.agency, settings.retrieval)
         conversation = Conversation(answerer, consultation_log)
         staff = StaffDirectory(settings.staff, repository)
-        return cls(settings, engine, repository, consultation_log, conversation, staff)
+        bulletins = BulletinService(BulletinRepository(engine), settings)
+        return cls(settings, engine, repository, consultation_log, conversation, staff, bulletins)
 
     def reload_knowledge(self) -> LoadResult:
         """Load the knowledge files again; an invalid knowledge base is not put in service."""

@@ -3,8 +3,18 @@
 The order matters: the profile flow sees text before the question handler does.
 """
 
-from handlers import errors, handoff, other, profile, questions, review, staff, start
+from handlers import (
+    bulletin,
+    errors,
+    handoff,
+    other,
+    profile,
+    questions,
+    review,
+    staff,
+    start,
+)
 
-HANDLER_MODULES = (staff, start, handoff, profile, questions, review, other)
+HANDLER_MODULES = (staff, start, handoff, profile, bulletin, questions, review, other)
 
 __all__ = ["HANDLER_MODULES", "errors"]

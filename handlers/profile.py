@@ -143,10 +143,12 @@ async def on_button(update: Update, context: Context) -> None:
         await _advance(message, context, data[STEP], person)  # type: ignore[arg-type]
 
 
+CANCELLABLE = (STEP, DRAFT, "bulletin_item", "bulletin_choice")
+
+
 async def cancel(update: Update, context: Context) -> None:
     data = _data(context)
-    busy = data.pop(STEP, None)
-    data.pop(DRAFT, None)
+    busy = [data.pop(key) for key in CANCELLABLE if key in data]
     if update.effective_message:
         text = "Đã hủy." if busy else "Không có thao tác nào đang làm."
         await update.effective_message.chat.send_message(text)

@@ -28,6 +28,7 @@ STAFF_COMMANDS = (
     ("xuat", "Xuất nhật ký ra Excel và CSV"),
     ("thongke", "Thống kê theo quý"),
     ("baocao", "Tệp báo cáo quý"),
+    ("bantin", "Bản tin TBT: xem, thêm tin, gửi, tiến độ"),
     ("canbo", "Danh sách cán bộ (quản trị: thêm, xóa)"),
 )
 NOT_PERMITTED = "Bạn không có quyền dùng lệnh này."

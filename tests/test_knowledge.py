@@ -149,3 +149,13 @@ def test_rule_outside_its_validity_dates_is_not_served(
     question = "phí duy trì mã vạch năm cũ"
     assert knowledge.search(question, today=dt.date(2026, 6, 1)).best is not None
     assert knowledge.search(question, today=dt.date(2026, 7, 1)).best is None
+
+
+def test_impossible_date_is_reported_not_a_crash(write_entry: WriteEntry, tmp_path: Path) -> None:
+    path = write_entry()
+    path.write_text(path.read_text().replace("reviewed: 2026-01-15", "reviewed: 2026-13-01"))
+    found = problems(tmp_path / "knowledge")
+    assert any(
+        line.endswith("barcode-test.md: reviewed: '2026-13-01' is not a date: write YYYY-MM-DD")
+        for line in found
+    )

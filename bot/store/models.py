@@ -168,6 +168,8 @@ class Bulletin(Base):
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The staff group message of the approval request, when approval is required.
+    approval_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class BulletinItem(Base):
@@ -206,3 +208,5 @@ class Delivery(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Messages of a long bulletin already delivered, so a retry resumes after them.
+    parts_sent: Mapped[int] = mapped_column(default=0, server_default="0")

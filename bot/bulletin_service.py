@@ -1,0 +1,109 @@
+"""The weekly bulletin from items to deliveries, shared by the bot and the command line."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import astuple
+from pathlib import Path
+
+from bot.broadcast import Broadcast, BroadcastSettings, Progress, Render, Sender, recipients
+from bot.bulletin import Item, Problem, Week, import_eping, load_week_folder, matching, render
+from bot.config import Settings
+from bot.store.bulletins import BulletinRepository, StoredItem
+
+
+def stored(item: Item) -> StoredItem:
+    return StoredItem(*astuple(item))
+
+
+def loaded(item: StoredItem) -> Item:
+    return Item(*astuple(item))
+
+
+class BulletinService:
+    def __init__(self, repository: BulletinRepository, settings: Settings) -> None:
+        self.repository = repository
+        self.settings = settings
+
+    def title(self, week: Week) -> str:
+        return f"Bản tin TBT {week.label}"
+
+    def compose(self, week: Week) -> tuple[int, list[Problem]]:
+        """The week's bulletin with the items of its folder read again (other items kept)."""
+        bulletin_id = self.repository.bulletin_for_week(week.key, self.title(week))
+        items, problems = load_week_folder(self.settings.bulletins_path / week.key)
+        self.repository.replace_items(bulletin_id, "file", [stored(i) for i in items])
+        return bulletin_id, problems
+
+    def import_eping(self, path: Path, week: Week) -> tuple[int, int, list[Problem]]:
+        """Notifications of the week from an ePing export; a new import replaces the last."""
+        items, problems = import_eping(path, week)
+        bulletin_id = self.repository.bulletin_for_week(week.key, self.title(week))
+        self.repository.replace_items(bulletin_id, "eping", [stored(i) for i in items])
+        return bulletin_id, len(items), problems
+
+    def add_item(self, week: Week, item: Item) -> int:
+        bulletin_id = self.repository.bulletin_for_week(week.key, self.title(week))
+        self.repository.add_items(bulletin_id, [stored(item)])
+        return bulletin_id
+
+    def items(self, bulletin_id: int) -> list[Item]:
+        return [loaded(item) for item in self.repository.items(bulletin_id)]
+
+    def renderer(self, bulletin_id: int, week: Week) -> Render:
+        items = self.items(bulletin_id)
+        agency = self.settings.agency.name
+        templates = self.settings.templates_path
+
+        def parts(topics: tuple[str, ...], markets: tuple[str, ...]) -> list[str]:
+            return render(matching(items, topics, markets), week, agency, templates)
+
+        return parts
+
+    def preview(self, bulletin_id: int, week: Week) -> list[str]:
+        """The bulletin as a subscriber to every topic and market would receive it."""
+        return self.renderer(bulletin_id, week)((), ())
+
+    def prepare(self, bulletin_id: int, week: Week) -> int:
+        """Deliveries for every active subscriber with at least one matching item."""
+        subscriptions = [
+            (s.subscriber_id, s.topics, s.markets) for s in self.repository.active_subscriptions()
+        ]
+        found = recipients(subscriptions, self.renderer(bulletin_id, week))
+        return self.repository.prepare_deliveries(bulletin_id, found)
+
+    def broadcast_settings(self) -> BroadcastSettings:
+        config = self.settings.bulletin
+        return BroadcastSettings(
+            rate=config.rate,
+            per_chat_interval=config.per_chat_interval,
+            max_attempts=config.max_attempts,
+            lease=config.lease_seconds,
+        )
+
+    async def send(
+        self,
+        bulletin_id: int,
+        sender: Sender,
+        on_progress: Callable[[Progress], None] | None = None,
+        instance: str | None = None,
+    ) -> Progress:
+        """Prepare and deliver; safe to run again after a crash, or in two processes at once."""
+        info = await asyncio.to_thread(self.repository.bulletin, bulletin_id)
+        if info is None:
+            raise LookupError(f"no bulletin {bulletin_id}")
+        week = Week.parse(info.week)
+        await asyncio.to_thread(self.repository.set_status, bulletin_id, "sending")
+        await asyncio.to_thread(self.prepare, bulletin_id, week)
+        engine = Broadcast(
+            self.repository,
+            sender,
+            self.renderer(bulletin_id, week),
+            self.broadcast_settings(),
+            instance,
+        )
+        progress = await engine.run(bulletin_id, on_progress)
+        if not progress.pending:
+            await asyncio.to_thread(self.repository.set_status, bulletin_id, "sent")
+        return progress

@@ -1,0 +1,509 @@
+"""The weekly TBT bulletin in Telegram: subscriptions for businesses (/dangky, /caidat,
+/huydangky, the unsubscribe button) and authoring and sending for staff (/bantin ...).
+
+Sending runs as a background task with its own HTTP connections, so answers keep flowing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from html import escape
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.broadcast import Progress
+from bot.bulletin import MARKET_LABELS, MARKETS, TOPIC_LABELS, TOPICS, Item, Week
+from bot.bulletin_service import BulletinService
+from bot.store.repository import DatabaseUnavailable
+from bot.telegram_sender import TelegramSender
+from handlers.common import Context, person_of, services
+from handlers.staff import NOT_PERMITTED, register_staff_command
+
+log = logging.getLogger(__name__)
+CHOICE = "bulletin_choice"
+DRAFT = "bulletin_item"
+TASK = "broadcast_task"
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+BUSY = "Cơ sở dữ liệu đang bận, bạn thử lại sau ít phút."
+STATUS_LABELS = {
+    "draft": "đang soạn", "approved": "đã duyệt", "sending": "đang gửi", "sent": "đã gửi",
+}  # fmt: skip
+
+
+def bulletins(context: Context) -> BulletinService:
+    return services(context).bulletins
+
+
+def vietnam_today(context: Context) -> dt.date:
+    return dt.datetime.now(ZoneInfo(services(context).settings.staff.timezone)).date()
+
+
+# --- subscriptions ----------------------------------------------------------------------------
+
+
+def choice_keyboard(topics: set[str], markets: set[str]) -> InlineKeyboardMarkup:
+    def mark(on: bool) -> str:
+        return "✅ " if on else "⬜ "
+
+    topic_buttons = [
+        InlineKeyboardButton(mark(t in topics) + TOPIC_LABELS[t], callback_data=f"bt:t:{t}")
+        for t in TOPICS
+    ]
+    market_buttons = [
+        InlineKeyboardButton(mark(m in markets) + MARKET_LABELS[m], callback_data=f"bt:m:{m}")
+        for m in MARKETS
+    ]
+    rows = [topic_buttons[i : i + 2] for i in range(0, len(topic_buttons), 2)]
+    rows += [market_buttons[i : i + 3] for i in range(0, len(market_buttons), 3)]
+    rows.append([InlineKeyboardButton("💾 Lưu lựa chọn", callback_data="bt:save")])
+    return InlineKeyboardMarkup(rows)
+
+
+CHOOSE_TEXT = (
+    "<b>Bản tin TBT hằng tuần</b>: thông báo mới của WTO từ các thị trường xuất khẩu, thay đổi "
+    "tiêu chuẩn, quy chuẩn, thủ tục trong nước và các hạn góp ý.\n\n"
+    "Chọn <b>chủ đề</b> (hàng trên) và <b>thị trường</b> (hàng dưới) bạn quan tâm, rồi bấm "
+    "“Lưu lựa chọn”."
+)
+
+
+async def subscribe(update: Update, context: Context) -> None:
+    """/dangky and /caidat: choose topics and markets with toggle buttons."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or context.user_data is None:
+        return
+    try:
+        current = await asyncio.to_thread(
+            bulletins(context).repository.subscription, person_of(user).key
+        )
+    except DatabaseUnavailable:
+        await message.chat.send_message(BUSY)
+        return
+    if current and current.active:
+        topics, markets = set(current.topics or TOPICS), set(current.markets or MARKETS)
+    else:
+        topics, markets = set(TOPICS), set(MARKETS)
+    context.user_data[CHOICE] = {"topics": topics, "markets": markets}
+    await message.chat.send_message(CHOOSE_TEXT, reply_markup=choice_keyboard(topics, markets))
+
+
+async def on_choice(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.data is None or query.from_user is None or query.message is None:
+        return
+    data = context.user_data if context.user_data is not None else {}
+    choice = data.setdefault(CHOICE, {"topics": set(TOPICS), "markets": set(MARKETS)})
+    _, kind, *rest = query.data.split(":")
+    if kind in ("t", "m"):
+        bucket = choice["topics" if kind == "t" else "markets"]
+        bucket.symmetric_difference_update({rest[0]})
+        await query.answer()
+        await query.edit_message_reply_markup(choice_keyboard(choice["topics"], choice["markets"]))
+        return
+    if not choice["topics"] or not choice["markets"]:
+        await query.answer("Chọn ít nhất một chủ đề và một thị trường.", show_alert=True)
+        return
+    topics = [t for t in TOPICS if t in choice["topics"]]
+    markets = [m for m in MARKETS if m in choice["markets"]]
+    try:
+        await asyncio.to_thread(
+            bulletins(context).repository.subscribe,
+            person_of(query.from_user),
+            query.message.chat.id,
+            topics,
+            markets,
+        )
+    except DatabaseUnavailable:
+        await query.answer(BUSY, show_alert=True)
+        return
+    data.pop(CHOICE, None)
+    await query.answer("Đã lưu.")
+    chosen_topics = ", ".join(TOPIC_LABELS[t].lower() for t in topics)
+    chosen_markets = ", ".join(MARKET_LABELS[m] for m in markets)
+    await query.message.chat.send_message(
+        "Đã đăng ký nhận bản tin TBT hằng tuần.\n"
+        f"Chủ đề: {escape(chosen_topics)}.\nThị trường: {escape(chosen_markets)}.\n"
+        "Đổi lựa chọn bằng /caidat, hủy bằng /huydangky hoặc nút ở cuối mỗi bản tin."
+    )
+
+
+async def unsubscribe(update: Update, context: Context) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    done = await asyncio.to_thread(bulletins(context).repository.unsubscribe, person_of(user).key)
+    text = "Đã hủy nhận bản tin TBT." if done else "Bạn chưa đăng ký nhận bản tin TBT."
+    await message.chat.send_message(text + " Đăng ký lại bất cứ lúc nào bằng /dangky.")
+
+
+async def on_unsubscribe_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    await asyncio.to_thread(
+        bulletins(context).repository.unsubscribe, person_of(query.from_user).key
+    )
+    await query.answer("Đã hủy nhận bản tin TBT. Đăng ký lại bằng /dangky.", show_alert=True)
+
+
+# --- staff: /bantin ---------------------------------------------------------------------------
+
+HELP = (
+    "<b>Bản tin TBT</b>\n"
+    "/bantin xem [2026-W48] – xem trước bản tin của tuần\n"
+    "/bantin them – thêm một tin vào bản tin tuần này\n"
+    "/bantin gui [2026-W48] – gửi ngay\n"
+    "/bantin trangthai – tiến độ gửi\n"
+    "/bantin cu – các bản tin đã có"
+)
+
+
+async def bantin(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    args = [a.lower() for a in (context.args or [])]
+    action = args[0] if args else ""
+    try:
+        week = Week.parse(args[1]) if len(args) > 1 else Week.current(vietnam_today(context))
+    except ValueError as problem:
+        await message.chat.send_message(escape(str(problem)))
+        return
+    if action == "xem":
+        await _preview(message, context, week)
+    elif action == "gui":
+        await _send_now(message, context, week, update)
+    elif action == "trangthai":
+        await _status(message, context)
+    elif action == "cu":
+        await _history(message, context)
+    elif action == "them":
+        if context.user_data is not None:
+            context.user_data[DRAFT] = {"step": "title", "week": week.key}
+        await message.chat.send_message(
+            f"Thêm tin vào bản tin {escape(week.label)}. Gửi <b>tiêu đề</b> của tin (/huy để dừng):"
+        )
+    else:
+        await message.chat.send_message(HELP)
+
+
+async def _compose(message: Message, context: Context, week: Week) -> int:
+    bulletin_id, problems = await asyncio.to_thread(bulletins(context).compose, week)
+    if problems:
+        lines = ["⚠️ Một số tệp tin chưa đọc được và đã bị bỏ qua:"]
+        lines += [f"• {escape(str(p))}" for p in problems[:15]]
+        await message.chat.send_message("\n".join(lines))
+    return bulletin_id
+
+
+async def _preview(message: Message, context: Context, week: Week) -> None:
+    bulletin_id = await _compose(message, context, week)
+    parts = await asyncio.to_thread(bulletins(context).preview, bulletin_id, week)
+    if not parts:
+        await message.chat.send_message(f"Bản tin {escape(week.label)} chưa có tin nào.")
+        return
+    await message.chat.send_message(f"Xem trước ({len(parts)} tin nhắn, người nhận mọi chủ đề):")
+    for part in parts:
+        await message.chat.send_message(part)
+
+
+async def _send_now(message: Message, context: Context, week: Week, update: Update) -> None:
+    bulletin_id = await _compose(message, context, week)
+    if not await asyncio.to_thread(bulletins(context).items, bulletin_id):
+        await message.chat.send_message(f"Bản tin {escape(week.label)} chưa có tin nào để gửi.")
+        return
+    user = update.effective_user
+    await asyncio.to_thread(
+        bulletins(context).repository.set_status, bulletin_id, "approved", user.id if user else None
+    )
+    started = start_broadcast(context.application, bulletin_id)
+    text = "Bắt đầu gửi bản tin" if started else "Bản tin đang được gửi"
+    await message.chat.send_message(f"{text} {escape(week.label)}. Xem tiến độ: /bantin trangthai")
+
+
+async def _status(message: Message, context: Context) -> None:
+    found = await asyncio.to_thread(bulletins(context).repository.bulletins, 1)
+    if not found:
+        await message.chat.send_message("Chưa có bản tin nào.")
+        return
+    await message.chat.send_message(describe(found[0].week, found[0].status, found[0].counts))
+
+
+def describe(week: str, status: str, counts: dict[str, int]) -> str:
+    label = Week.parse(week).label
+    return (
+        f"<b>Bản tin {escape(label)}</b> ({STATUS_LABELS.get(status, status)})\n"
+        f"Đã gửi: {counts.get('sent', 0)} · Đang chờ: "
+        f"{counts.get('pending', 0) + counts.get('claimed', 0)} · Lỗi: {counts.get('failed', 0)} · "
+        f"Đã chặn bot hoặc không còn tồn tại: {counts.get('inactive', 0)}"
+    )
+
+
+async def _history(message: Message, context: Context) -> None:
+    found = await asyncio.to_thread(bulletins(context).repository.bulletins, 12)
+    if not found:
+        await message.chat.send_message("Chưa có bản tin nào.")
+        return
+    lines = ["<b>Các bản tin</b>"]
+    for info in found:
+        lines.append(
+            f"• {escape(Week.parse(info.week).label)}: {info.items} tin, "
+            f"{STATUS_LABELS.get(info.status, info.status)}, đã gửi {info.counts.get('sent', 0)}"
+        )
+    await message.chat.send_message("\n".join(lines))
+
+
+# --- /bantin them: one item, step by step -----------------------------------------------------
+
+ITEM_PROMPTS = {
+    "summary": "Gửi <b>tóm tắt</b> nội dung tin:",
+    "link": "Gửi <b>đường dẫn</b> (bắt đầu bằng https://) hoặc bấm Bỏ qua:",
+    "deadline": "Gửi <b>hạn góp ý</b> (ví dụ 24/01/2027) hoặc bấm Bỏ qua:",
+}
+SKIP = InlineKeyboardMarkup([[InlineKeyboardButton("Bỏ qua", callback_data="bt:skip")]])
+
+
+async def on_item_text(update: Update, context: Context) -> None:
+    message = update.effective_message
+    draft = (context.user_data or {}).get(DRAFT)
+    if message is None or draft is None or message.text is None:
+        return
+    text = message.text.strip()
+    step = draft["step"]
+    if step in ("title", "summary"):
+        if not text:
+            raise ApplicationHandlerStop
+        draft[step] = text
+        if step == "title":
+            draft["step"] = "summary"
+            await message.chat.send_message(ITEM_PROMPTS["summary"])
+        else:
+            draft["step"] = "topic"
+            rows = [
+                [InlineKeyboardButton(TOPIC_LABELS[t], callback_data=f"bt:it:{t}")] for t in TOPICS
+            ]
+            await message.chat.send_message(
+                "Chọn <b>chủ đề</b>:", reply_markup=InlineKeyboardMarkup(rows)
+            )
+    elif step == "link":
+        if not text.startswith(("http://", "https://")):
+            await message.chat.send_message(
+                "Đường dẫn phải bắt đầu bằng https://", reply_markup=SKIP
+            )
+            raise ApplicationHandlerStop
+        draft["link"] = text
+        await _next_item_step(message, context, draft)
+    elif step == "deadline":
+        try:
+            draft["deadline"] = dt.datetime.strptime(text, "%d/%m/%Y").date().isoformat()
+        except ValueError:
+            await message.chat.send_message("Viết ngày dạng 24/01/2027.", reply_markup=SKIP)
+            raise ApplicationHandlerStop from None
+        await _next_item_step(message, context, draft)
+    raise ApplicationHandlerStop
+
+
+async def _next_item_step(message: Message, context: Context, draft: dict[str, Any]) -> None:
+    if draft["step"] == "markets":
+        draft["step"] = "link"
+        await message.chat.send_message(ITEM_PROMPTS["link"], reply_markup=SKIP)
+    elif draft["step"] == "link":
+        draft["step"] = "deadline"
+        await message.chat.send_message(ITEM_PROMPTS["deadline"], reply_markup=SKIP)
+    else:
+        await _save_item(message, context, draft)
+
+
+def _market_keyboard(chosen: set[str]) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            ("✅ " if m in chosen else "⬜ ") + MARKET_LABELS[m], callback_data=f"bt:im:{m}"
+        )
+        for m in MARKETS
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows.append(
+        [InlineKeyboardButton("Xong (không chọn = mọi thị trường)", callback_data="bt:imok")]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+async def on_item_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    draft = (context.user_data or {}).get(DRAFT)
+    if query is None or query.data is None or query.message is None:
+        return
+    if draft is None:
+        await query.answer("Không có tin nào đang soạn: /bantin them")
+        return
+    await query.answer()
+    message: Message = query.message  # type: ignore[assignment]
+    parts = query.data.split(":")
+    if parts[1] == "it":
+        draft["topic"], draft["step"], draft["markets"] = parts[2], "markets", []
+        await message.chat.send_message(
+            "Chọn <b>thị trường</b>:", reply_markup=_market_keyboard(set())
+        )
+    elif parts[1] == "im":
+        chosen = set(draft["markets"]) ^ {parts[2]}
+        draft["markets"] = [m for m in MARKETS if m in chosen]
+        await query.edit_message_reply_markup(_market_keyboard(chosen))
+    elif parts[1] == "imok" or (parts[1] == "skip" and draft["step"] in ("link", "deadline")):
+        await _next_item_step(message, context, draft)
+
+
+async def _save_item(message: Message, context: Context, draft: dict[str, Any]) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT, None)
+    deadline = dt.date.fromisoformat(draft["deadline"]) if draft.get("deadline") else None
+    try:
+        item = Item(
+            draft["title"],
+            draft["summary"],
+            draft["topic"],
+            tuple(draft["markets"]),
+            draft.get("link"),
+            deadline,
+            source="bot",
+        )
+    except ValueError as problem:
+        await message.chat.send_message(escape(str(problem)))
+        return
+    week = Week.parse(draft["week"])
+    await asyncio.to_thread(bulletins(context).add_item, week, item)
+    await message.chat.send_message(
+        f"Đã thêm tin <b>{escape(item.title)}</b> vào bản tin {escape(week.label)}. "
+        "Xem trước: /bantin xem"
+    )
+
+
+# --- sending in the background ----------------------------------------------------------------
+
+
+def start_broadcast(application: Application, bulletin_id: int) -> bool:  # type: ignore[type-arg]
+    """Start sending unless a broadcast is already running; False when one is."""
+    running: asyncio.Task[None] | None = application.bot_data.get(TASK)
+    if running is not None and not running.done():
+        return False
+    application.bot_data[TASK] = application.create_task(_broadcast(application, bulletin_id))
+    return True
+
+
+async def _broadcast(application: Application, bulletin_id: int) -> None:  # type: ignore[type-arg]
+    svc = application.bot_data["services"]
+    settings = svc.settings
+    assert settings.telegram_token is not None
+    try:
+        async with TelegramSender(settings.telegram_token, settings.telegram_base_url) as sender:
+            progress: Progress = await svc.bulletins.send(bulletin_id, sender)
+    except Exception:
+        log.exception("bulletin %s: broadcast stopped", bulletin_id)
+        await _tell_staff(
+            application, "⚠️ Việc gửi bản tin bị gián đoạn; sẽ tiếp tục ở lần chạy sau."
+        )
+        return
+    info = await asyncio.to_thread(svc.bulletins.repository.bulletin, bulletin_id)
+    if info is not None:
+        await _tell_staff(
+            application, "📨 Đã gửi xong. " + describe(info.week, info.status, progress.counts)
+        )
+
+
+async def _tell_staff(application: Application, text: str) -> None:  # type: ignore[type-arg]
+    for group in application.bot_data["settings"].staff.groups:
+        try:
+            await application.bot.send_message(group, text)
+        except TelegramError as error:
+            log.warning("could not tell staff group %s: %s", group, error)
+
+
+async def weekly(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The scheduled weekly send: compose, then ask for approval or send straight away."""
+    svc = services(context)
+    week = Week.current(vietnam_today(context))
+    bulletin_id, problems = await asyncio.to_thread(svc.bulletins.compose, week)
+    parts = await asyncio.to_thread(svc.bulletins.preview, bulletin_id, week)
+    if not parts:
+        await _tell_staff(
+            context.application, f"Bản tin {escape(week.label)} chưa có tin nào; chưa gửi."
+        )
+        return
+    if not svc.settings.bulletin.require_approval:
+        await asyncio.to_thread(svc.bulletins.repository.set_status, bulletin_id, "approved")
+        start_broadcast(context.application, bulletin_id)
+        return
+    note = f" ({len(problems)} tệp lỗi bị bỏ qua, xem /bantin xem)" if problems else ""
+    button = InlineKeyboardMarkup(
+        [[InlineKeyboardButton("✅ Duyệt và gửi", callback_data=f"bt:ok:{bulletin_id}")]]
+    )
+    for group in svc.settings.staff.groups:
+        await context.bot.send_message(group, f"Bản tin {escape(week.label)} chờ duyệt{note}:")
+        for number, part in enumerate(parts, start=1):
+            last = number == len(parts)
+            await context.bot.send_message(group, part, reply_markup=button if last else None)
+
+
+async def on_approve(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.data is None or query.from_user is None:
+        return
+    if not services(context).staff.is_staff(query.from_user.id):
+        await query.answer(NOT_PERMITTED, show_alert=True)
+        return
+    bulletin_id = int(query.data.split(":")[2])
+    await asyncio.to_thread(
+        bulletins(context).repository.set_status, bulletin_id, "approved", query.from_user.id
+    )
+    started = start_broadcast(context.application, bulletin_id)
+    await query.answer("Bắt đầu gửi." if started else "Bản tin đang được gửi.")
+
+
+async def resume_unfinished(application: Application) -> None:  # type: ignore[type-arg]
+    """After a restart, finish a broadcast that was interrupted."""
+    svc = application.bot_data["services"]
+    try:
+        found = await asyncio.to_thread(svc.bulletins.repository.bulletins, 5)
+    except DatabaseUnavailable:
+        return
+    for info in found:
+        if info.status == "sending":
+            start_broadcast(application, info.id)
+            break
+
+
+def schedule(application: Application) -> None:  # type: ignore[type-arg]
+    settings = application.bot_data["settings"]
+    if application.job_queue is None:
+        return
+    config = settings.bulletin
+    at = config.send_time.replace(tzinfo=ZoneInfo(settings.staff.timezone))
+    day = DAYS.index(config.send_day)
+    application.job_queue.run_daily(weekly, at, days=(day,), name="weekly-bulletin")
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler(("dangky", "caidat"), subscribe))
+    application.add_handler(CommandHandler("huydangky", unsubscribe))
+    application.add_handler(CallbackQueryHandler(on_unsubscribe_button, pattern=r"^bt:unsub$"))
+    application.add_handler(CallbackQueryHandler(on_choice, pattern=r"^bt:(t|m|save)"))
+    application.add_handler(CallbackQueryHandler(on_approve, pattern=r"^bt:ok:"))
+    application.add_handler(CallbackQueryHandler(on_item_button, pattern=r"^bt:(it|im|imok|skip)"))
+    register_staff_command(application, "bantin", bantin)
+    gate = application.bot_data["staff_filter"]
+    application.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & gate, on_item_text), group=-1
+    )
