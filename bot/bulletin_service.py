@@ -79,6 +79,7 @@ class BulletinService:
             rate=config.rate,
             per_chat_interval=config.per_chat_interval,
             max_attempts=config.max_attempts,
+            backoff=config.retry_backoff,
             lease=config.lease_seconds,
         )
 

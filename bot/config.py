@@ -113,6 +113,7 @@ class BulletinSettings(_Section):
     rate: float = Field(default=25.0, gt=0, le=30)
     per_chat_interval: float = Field(default=1.0, ge=0)
     max_attempts: int = Field(default=5, ge=1)
+    retry_backoff: float = Field(default=2.0, gt=0)
     lease_seconds: float = Field(default=120.0, gt=0)
 
 

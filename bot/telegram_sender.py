@@ -3,6 +3,8 @@ broadcast never queues the bot's answers behind it."""
 
 from __future__ import annotations
 
+import warnings
+
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -41,9 +43,11 @@ class TelegramSender:
                 reply_markup=UNSUBSCRIBE,
             )
         except RetryAfter as error:
-            retry = error.retry_after
+            with warnings.catch_warnings():  # PTB warns that the type will become timedelta
+                warnings.simplefilter("ignore")
+                retry, text = error.retry_after, str(error)
             seconds = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
-            raise RetryLater(seconds, str(error)) from error
+            raise RetryLater(seconds, text) from error
         except Forbidden as error:
             raise Unreachable(str(error)) from error
         except BadRequest as error:

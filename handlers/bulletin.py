@@ -504,6 +504,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(on_item_button, pattern=r"^bt:(it|im|imok|skip)"))
     register_staff_command(application, "bantin", bantin)
     gate = application.bot_data["staff_filter"]
+    # Its own group: the profile flow's text handler (group -1) must not shadow it.
     application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & gate, on_item_text), group=-1
+        MessageHandler(filters.TEXT & ~filters.COMMAND & gate, on_item_text), group=-2
     )

@@ -102,6 +102,8 @@ class FakeBotApi:
     faults: dict[int, list[Fault]] = field(default_factory=dict)
     rejected: list[tuple[int, int]] = field(default_factory=list)  # (chat id, status)
     enqueued_at: dict[int, float] = field(default_factory=dict)  # update id -> time
+    # After this many messages, sends hang (as if Telegram stopped answering) until released.
+    stall_after: int | None = None
     delivered_at: dict[int, float] = field(default_factory=dict)  # update id -> getUpdates
 
     def __post_init__(self) -> None:
@@ -115,6 +117,9 @@ class FakeBotApi:
         self._runner: web.AppRunner | None = None
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._by_chat: dict[int, list[Sent]] = {}
+        self._released = asyncio.Event()
+        self._drop_stalled = False
+        self.stalled = 0
         self.webhook: dict[str, Any] | None = None
         self.base_url = ""
 
@@ -131,6 +136,15 @@ class FakeBotApi:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}/bot"
         return self.base_url
+
+    def release_stalled(self, deliver: bool) -> None:
+        """Let hanging sends go on (`deliver`) or fail them as never delivered."""
+        self.stall_after = None
+        self._drop_stalled = not deliver
+        self._released.set()
+
+    def count_to(self, chat_id: int) -> int:
+        return len(self.to_chat(chat_id))
 
     async def stop(self) -> None:
         self._new_update.set()
@@ -270,6 +284,12 @@ class FakeBotApi:
         if handler is None:
             return _error(404, "Not Found: method not found")
         if method in SENDING:
+            if self.stall_after is not None and len(self.sent) >= self.stall_after:
+                self.stalled += 1
+                self._changed.set()
+                await self._released.wait()
+                if self._drop_stalled:  # the sender is gone: nothing was delivered
+                    return _error(502, "Bad Gateway")
             refused = self._refuse(int(params.get("chat_id", 0)))
             if refused is not None:
                 return refused

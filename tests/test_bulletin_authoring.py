@@ -258,7 +258,7 @@ def test_missing_week_folder_is_an_empty_week(tmp_path: Path) -> None:
 
 
 def test_sample_week_is_valid_and_marked_as_examples() -> None:
-    items, problems = load_week_folder(ROOT / "bulletins" / "2026-W48")
+    items, problems = load_week_folder(ROOT / "bulletins" / "examples")
     assert problems == []
     assert 2 <= len(items) <= 3
     assert all(item.title.startswith("Ví dụ") for item in items)
@@ -744,7 +744,7 @@ def test_text_preview_for_the_command_line() -> None:
 
 
 def test_whole_pipeline_from_files_and_eping() -> None:
-    files, file_problems = load_week_folder(ROOT / "bulletins" / "2026-W48")
+    files, file_problems = load_week_folder(ROOT / "bulletins" / "examples")
     notices, eping_problems = import_eping(EPING_CSV, W48)
     assert file_problems == []
     assert len(eping_problems) == 5

@@ -1,0 +1,385 @@
+"""The weekly bulletin end to end: subscriptions in chat, delivery through a local Bot API server
+with injected faults, a process killed mid-broadcast, and two senders sharing the work."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import itertools
+import os
+import signal
+import sys
+import textwrap
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.broadcast import Broadcast, BroadcastSettings
+from bot.bulletin import Item, Week
+from bot.bulletin_service import BulletinService
+from bot.config import BulletinSettings, KnowledgeSettings, Settings, StaffSettings
+from bot.knowledge import KnowledgeBase
+from bot.store.bulletins import BulletinRepository
+from bot.store.database import create_database_engine
+from bot.store.models import Delivery, Subscriber
+from bot.store.records import PersonRef
+from bot.telegram_sender import TelegramSender
+from tests.botapi import TOKEN, Chat, FakeBotApi, Fault, User
+from tests.conftest import ROOT, Harness, bot_settings, running_bot
+
+WEEK = Week(2026, 48)
+LAN = User(1001, "Lan")
+STAFF = User(9001, "Hoa")
+GROUP = Chat(-100500, "supergroup", "Cán bộ TBT")
+FAST = BroadcastSettings(rate=200, per_chat_interval=0.05, backoff=0.05, max_attempts=3, lease=1)
+
+
+def items(count: int = 2) -> list[Item]:
+    found = [
+        Item(
+            f"EU: dự thảo số {n} về giới hạn hóa chất trong đồ chơi",
+            "Nội dung dự thảo yêu cầu ghi nhãn cảnh báo và thử nghiệm lại. " * 3,
+            "tbt",
+            ("EU",),
+            deadline=WEEK.end_date,
+            source="bot",
+        )
+        for n in range(count)
+    ]
+    found.append(Item("Sửa đổi QCVN về thép", "Áp dụng từ năm sau.", "conformity", source="bot"))
+    return found
+
+
+def service_for(url: str, settings: Settings, tmp_path: Path) -> BulletinService:
+    bulletin = BulletinSettings(
+        path=tmp_path / "bulletins", rate=30, per_chat_interval=0.05, max_attempts=3,
+        retry_backoff=0.05, lease_seconds=1,
+    )  # fmt: skip
+    configured = settings.model_copy(update={"base_dir": tmp_path, "bulletin": bulletin})
+    engine = create_database_engine(url)
+    return BulletinService(BulletinRepository(engine), configured)
+
+
+def subscribe(service: BulletinService, count: int, first_id: int = 20_000) -> list[int]:
+    chats = []
+    for n in range(count):
+        chat = first_id + n
+        person = PersonRef.telegram(chat, f"Doanh nghiệp {n}")
+        service.repository.subscribe(person, chat, ("tbt", "conformity"), ("EU", "US"))
+        chats.append(chat)
+    return chats
+
+
+def deliveries(service: BulletinService) -> list[Delivery]:
+    with Session(service.repository.engine) as session:
+        return list(session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+async def test_faults_are_handled_and_everyone_active_gets_exactly_one_copy(
+    botapi: FakeBotApi, database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    service = service_for(database_url, settings, tmp_path)
+    chats = subscribe(service, 12)
+    blocked, gone, flooded, flaky = chats[0], chats[1], chats[2], chats[3]
+    botapi.faults = {
+        blocked: [Fault(403, "Forbidden: bot was blocked by the user", times=None)],
+        gone: [Fault(400, "Bad Request: chat not found", times=None)],
+        flooded: [Fault(429, "Too Many Requests: retry after 1", retry_after=1)],
+        flaky: [Fault(500, "Internal Server Error", times=2)],
+    }
+    bulletin_id = service.add_item(WEEK, items()[0])
+    service.add_item(WEEK, items()[2])
+    service.repository.set_status(bulletin_id, "approved")
+    service.prepare(bulletin_id, WEEK)
+    parts = len(service.preview(bulletin_id, WEEK))
+    started = time.monotonic()
+    async with TelegramSender(TOKEN, botapi.base_url) as sender:
+        engine = Broadcast(service.repository, sender, service.renderer(bulletin_id, WEEK), FAST)
+        progress = await engine.run(bulletin_id)
+    assert progress.counts == {"pending": 0, "claimed": 0, "sent": 10, "failed": 0, "inactive": 2}
+    for chat in chats[2:]:
+        assert botapi.count_to(chat) == parts, chat  # exactly one copy each
+    assert botapi.count_to(blocked) == 0
+    assert botapi.count_to(gone) == 0
+    assert time.monotonic() - started >= 1.0  # the 429 paused sending for retry_after
+    assert (flooded, 429) in botapi.rejected
+    assert [s for s in botapi.rejected if s[0] == flaky] == [(flaky, 500), (flaky, 500)]
+    with Session(service.repository.engine) as session:
+        states = {s.chat_id: s.active for s in session.scalars(select(Subscriber))}
+    assert states[blocked] is False
+    assert states[gone] is False
+    assert all(states[chat] for chat in chats[2:])
+    last = botapi.to_chat(chats[5])[-1]
+    assert last.button("🔕") == "bt:unsub"  # every bulletin message ends with the button
+    service.repository.engine.dispose()
+
+
+async def test_server_errors_are_retried_then_reported(
+    botapi: FakeBotApi, database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    service = service_for(database_url, settings, tmp_path)
+    [chat] = subscribe(service, 1)
+    botapi.faults = {chat: [Fault(500, "Internal Server Error", times=None)]}
+    bulletin_id = service.add_item(WEEK, items()[0])
+    async with TelegramSender(TOKEN, botapi.base_url) as sender:
+        progress = await service.send(bulletin_id, sender)
+    assert progress.counts["failed"] == 1
+    [delivery] = deliveries(service)
+    assert delivery.attempts == 3
+    assert "Internal Server Error" in (delivery.last_error or "")
+    service.repository.engine.dispose()
+
+
+async def test_rates_overall_and_per_chat_are_respected(
+    botapi: FakeBotApi, database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    service = service_for(database_url, settings, tmp_path)
+    chats = subscribe(service, 6)
+    long_items = [
+        Item(
+            f"Tin dài số {n}", "Một đoạn tóm tắt khá dài về yêu cầu kỹ thuật. " * 20, "tbt", ("EU",)
+        )
+        for n in range(12)
+    ]
+    bulletin_id = 0
+    for item in long_items:
+        bulletin_id = service.add_item(WEEK, item)
+    service.prepare(bulletin_id, WEEK)
+    parts = len(service.preview(bulletin_id, WEEK))
+    assert parts >= 2
+    limits = BroadcastSettings(rate=10, per_chat_interval=0.5, backoff=0.05, lease=1)
+    async with TelegramSender(TOKEN, botapi.base_url) as sender:
+        await Broadcast(
+            service.repository, sender, service.renderer(bulletin_id, WEEK), limits
+        ).run(bulletin_id)
+    times = sorted(s.at for s in botapi.sent)
+    assert len(times) == parts * len(chats)
+    span = times[-1] - times[0]
+    assert span >= (len(times) - 1) / 10 * 0.9  # at most 10 messages a second overall
+    for chat in chats:
+        mine = [s.at for s in botapi.to_chat(chat)]
+        assert all(b - a >= 0.45 for a, b in itertools.pairwise(mine))
+    service.repository.engine.dispose()
+
+
+async def test_two_senders_at_once_never_send_the_same_delivery(
+    botapi: FakeBotApi, database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    first = service_for(database_url, settings, tmp_path)
+    second = service_for(database_url, settings, tmp_path)  # its own engine and connections
+    chats = subscribe(first, 60)
+    bulletin_id = first.add_item(WEEK, items()[0])
+    first.prepare(bulletin_id, WEEK)
+    async with (
+        TelegramSender(TOKEN, botapi.base_url) as one,
+        TelegramSender(TOKEN, botapi.base_url) as two,
+    ):
+        small = dataclasses.replace(FAST, batch=4, concurrency=4)
+        a = Broadcast(first.repository, one, first.renderer(bulletin_id, WEEK), small, "first")
+        b = Broadcast(second.repository, two, second.renderer(bulletin_id, WEEK), small, "second")
+        await asyncio.gather(a.run(bulletin_id), b.run(bulletin_id))
+    assert all(botapi.count_to(chat) == 1 for chat in chats)
+    assert len(botapi.sent) == 60
+    senders = {d.claimed_by for d in deliveries(first)}
+    assert senders == {"first", "second"}  # the work was shared
+    first.repository.engine.dispose()
+    second.repository.engine.dispose()
+
+
+async def test_killed_mid_broadcast_resumes_without_sending_twice(
+    botapi: FakeBotApi, database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the subprocess run is exercised on SQLite; claims are tested on both")
+    service = service_for(database_url, settings, tmp_path)
+    chats = subscribe(service, 40)
+    blocked = chats[7]
+    botapi.faults = {blocked: [Fault(403, "Forbidden: bot was blocked by the user", times=None)]}
+    week_folder = tmp_path / "bulletins" / WEEK.key
+    week_folder.mkdir(parents=True)
+    (week_folder / "eu-toys.md").write_text(
+        textwrap.dedent(
+            """\
+            ---
+            title: EU sửa quy định về hóa chất trong đồ chơi
+            topic: tbt
+            markets: [EU]
+            deadline: 2027-01-31
+            ---
+            Dự thảo hạ giới hạn một số chất trong đồ chơi; doanh nghiệp xuất khẩu nên góp ý.
+            """
+        ),
+        encoding="utf-8",
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        (ROOT / "config.toml")
+        .read_text(encoding="utf-8")
+        .replace("lease_seconds = 120", "lease_seconds = 1")
+        .replace("rate = 25", "rate = 20")
+        .replace('path = "bulletins"', f'path = "{tmp_path}/bulletins"')
+        .replace('path = "knowledge"', f'path = "{ROOT}/knowledge"'),
+        encoding="utf-8",
+    )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "BOT_CONFIG": str(config),
+        "DATABASE_URL": database_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": botapi.base_url,
+    }
+    command = [sys.executable, "-m", "bot", "bulletin", "send", "--week", WEEK.key]
+    botapi.stall_after = 15
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await botapi.wait_until(lambda: botapi.stalled >= 3, 30)
+    process.send_signal(signal.SIGKILL)  # killed in the middle, sends in flight
+    await process.wait()
+    delivered_before = len(botapi.sent)
+    assert 0 < delivered_before < 39
+    botapi.release_stalled(deliver=False)  # what was in flight never reached anyone
+    await asyncio.sleep(1.2)  # the dead process's claims expire (lease: 1 s)
+    second = await asyncio.create_subprocess_exec(
+        *command,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(second.communicate(), 60)
+    assert second.returncode == 0, err.decode()
+    assert "sent 39, failed 0, inactive 1, pending 0" in out.decode()
+    for chat in chats:
+        assert botapi.count_to(chat) == (0 if chat == blocked else 1), chat
+    service.repository.engine.dispose()
+
+
+# --- in chat ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def bulletin_bot(
+    botapi: FakeBotApi,
+    database_url: str,
+    tmp_path: Path,
+    settings: Settings,
+    knowledge: KnowledgeBase,
+) -> AsyncIterator[Harness]:
+    staff = StaffSettings(staff_ids=(STAFF.id,), group_chat_id=GROUP.id)
+    configured = bot_settings(
+        settings,
+        botapi,
+        database_url,
+        tmp_path,
+        staff=staff,
+        bulletin=BulletinSettings(path=tmp_path / "bulletins"),
+        knowledge=KnowledgeSettings(path=ROOT / "knowledge"),
+    )
+    async with running_bot(botapi, configured, knowledge) as harness:
+        yield harness
+
+
+async def test_subscribing_with_toggles_then_unsubscribing(bulletin_bot: Harness) -> None:
+    api = bulletin_bot.api
+    api.send_text(LAN, "/dangky")
+    [menu] = await api.replies(LAN.id)
+    assert "✅ Mã số mã vạch" in [text for text, _ in menu.buttons]
+    api.press(LAN, menu, "bt:t:barcode")  # not interested in barcodes
+    api.press(LAN, menu, "bt:m:OTHER")
+    await api.wait_until(lambda: len(api.edits) >= 2)
+    assert "⬜ Mã số mã vạch" in str(api.edits[-1]["reply_markup"])
+    api.press(LAN, menu, "bt:save")
+    [saved] = await api.replies(LAN.id)
+    assert "Đã đăng ký nhận bản tin TBT" in saved.text
+    assert "mã số mã vạch" not in saved.text
+    subscription = bulletin_bot.services.bulletins.repository.subscription(f"tg:{LAN.id}")
+    assert subscription is not None
+    assert subscription.active
+    assert "barcode" not in subscription.topics
+    assert subscription.markets == ("EU", "US", "CN", "JP", "KR", "ASEAN")
+    api.send_text(LAN, "/huydangky")
+    [gone] = await api.replies(LAN.id)
+    assert "Đã hủy nhận bản tin TBT" in gone.text
+    again = bulletin_bot.services.bulletins.repository.subscription(f"tg:{LAN.id}")
+    assert again is not None
+    assert not again.active
+
+
+async def test_staff_add_an_item_preview_and_send_to_subscribers(bulletin_bot: Harness) -> None:
+    api = bulletin_bot.api
+    service = bulletin_bot.services.bulletins
+    chats = subscribe(service, 3)
+    api.send_text(STAFF, "/bantin them")
+    await api.replies(STAFF.id)
+    for text, prompt in (
+        ("Hoa Kỳ sửa quy định nhãn năng lượng quạt", "tóm tắt"),
+        ("Dự thảo nâng mức hiệu suất tối thiểu.", "chủ đề"),
+    ):
+        api.send_text(STAFF, text)
+        [asked] = await api.replies(STAFF.id)
+        assert prompt in asked.text
+    [topic] = api.to_chat(STAFF.id)[-1:]
+    api.press(STAFF, topic, "bt:it:tbt")
+    [markets] = await api.replies(STAFF.id)
+    api.press(STAFF, markets, "bt:im:US")
+    await api.wait_until(lambda: bool(api.edits))
+    api.press(STAFF, markets, "bt:imok")
+    [link] = await api.replies(STAFF.id)
+    api.press(STAFF, link, "bt:skip")
+    await api.replies(STAFF.id)
+    api.send_text(STAFF, "24/01/2027")
+    [done] = await api.replies(STAFF.id)
+    assert "Đã thêm tin" in done.text
+    api.send_text(STAFF, "/bantin xem")
+    header, preview = await api.replies(STAFF.id, 2)
+    assert "Xem trước" in header.text
+    assert "nhãn năng lượng quạt" in preview.text
+    assert "24/01/2027" in preview.text
+    api.send_text(STAFF, "/bantin gui")
+    [started] = await api.replies(STAFF.id)
+    assert "Bắt đầu gửi" in started.text
+    await api.wait_until(lambda: all(api.count_to(chat) == 1 for chat in chats), 20)
+    [summary] = await api.replies(GROUP.id)
+    assert "Đã gửi: 3" in summary.text
+    api.send_text(STAFF, "/bantin cu")
+    [history] = await api.replies(STAFF.id)
+    assert "đã gửi 3" in history.text
+    [refused] = await ask_as(api, LAN, "/bantin gui")
+    assert refused.text == "Bạn không có quyền dùng lệnh này."
+
+
+async def ask_as(api: FakeBotApi, user: User, text: str) -> list:  # type: ignore[type-arg]
+    api.send_text(user, text)
+    return await api.replies(user.id)
+
+
+async def test_unsubscribe_button_under_a_bulletin(bulletin_bot: Harness) -> None:
+    api = bulletin_bot.api
+    service = bulletin_bot.services.bulletins
+    service.repository.subscribe(PersonRef.telegram(LAN.id, "Lan"), LAN.id, ("tbt",), ("EU",))
+    bulletin_id = service.add_item(Week.current(time_today()), items()[0])
+    async with TelegramSender(TOKEN, api.base_url) as sender:
+        await service.send(bulletin_id, sender)
+    [message] = await api.replies(LAN.id)
+    api.press(LAN, message, message.button("🔕"))
+    await api.wait_until(lambda: bool(api.callback_answers))
+    assert "Đã hủy nhận bản tin" in api.callback_answers[-1]["text"]
+    subscription = service.repository.subscription(f"tg:{LAN.id}")
+    assert subscription is not None
+    assert not subscription.active
+
+
+def time_today() -> dt.date:
+    return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
