@@ -17,8 +17,10 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot.broadcast import RateLimiter
 from bot.config import Settings
 from bot.services import Services
+from bot.telegram_flood import FloodControl
 from bot.telegram_http import AiohttpRequest
 from handlers import HANDLER_MODULES, bulletin, errors, handoff, staff
 
@@ -71,6 +73,7 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     """Everything the bot needs, from settings alone (services may be given by tests)."""
     if not settings.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    flood = RateLimiter(settings.bulletin.rate)  # shared by answers and the broadcast
     transports = (
         AiohttpRequest(settings.telegram.connection_pool_size),
         AiohttpRequest(1, read_timeout=POLL_TIMEOUT + 10),
@@ -82,6 +85,7 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         .concurrent_updates(ChatOrderedProcessor(settings.telegram.concurrent_updates))
         .request(transports[0])
         .get_updates_request(transports[1])
+        .rate_limiter(FloodControl(flood))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -91,6 +95,7 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     application = builder.build()
     application.bot_data["settings"] = settings
     application.bot_data["transports"] = transports
+    application.bot_data["flood"] = flood
     if services is not None:
         application.bot_data["services"] = services
         application.bot_data["owns_services"] = False

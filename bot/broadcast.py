@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -78,26 +79,48 @@ class Progress:
 
 
 class RateLimiter:
-    """Spaces messages evenly at `rate` per second; a 429 pauses every sender."""
+    """At most `rate` messages in any one-second window, evenly spaced; a 429 pauses all.
+
+    The window is counted at the moment messages actually leave, so a stall of the event loop
+    followed by a catch-up burst cannot exceed Telegram's limit.
+    """
+
+    WINDOW = 1.0
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
         self.interval = 1.0 / rate
         self.clock = clock
         self._next = 0.0
         self._paused_until = 0.0
+        self._recent: deque[float] = deque()
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        async with self._lock:
-            now = self.clock()
-            slot = max(now, self._next, self._paused_until)
-            self._next = slot + self.interval
-        delay = slot - self.clock()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        while True:
+            async with self._lock:
+                now = self.clock()
+                while self._recent and now - self._recent[0] >= self.WINDOW:
+                    self._recent.popleft()
+                free = len(self._recent) < self.rate
+                ready = max(self._next, self._paused_until)
+                if free and now >= ready:
+                    self._recent.append(now)
+                    self._next = now + self.interval
+                    return
+                wait = ready - now
+                if not free:
+                    wait = max(wait, self._recent[0] + self.WINDOW - now)
+            await asyncio.sleep(max(wait, 0.001))
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    def yield_slot(self) -> None:
+        """Another message is going out now (an answer): it counts against the same limit."""
+        now = self.clock()
+        self._recent.append(now)
+        self._next = max(self._next, now) + self.interval
 
 
 class Broadcast:
@@ -108,13 +131,14 @@ class Broadcast:
         render: Render,
         settings: BroadcastSettings | None = None,
         instance: str | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.store = store
         self.sender = sender
         self.render = render
         self.settings = settings or BroadcastSettings()
         self.instance = instance or uuid.uuid4().hex[:12]
-        self.limiter = RateLimiter(self.settings.rate)
+        self.limiter = limiter or RateLimiter(self.settings.rate)
         self._rendered: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
         self.progress = Progress()
 

@@ -7,7 +7,15 @@ from collections.abc import Callable
 from dataclasses import astuple
 from pathlib import Path
 
-from bot.broadcast import Broadcast, BroadcastSettings, Progress, Render, Sender, recipients
+from bot.broadcast import (
+    Broadcast,
+    BroadcastSettings,
+    Progress,
+    RateLimiter,
+    Render,
+    Sender,
+    recipients,
+)
 from bot.bulletin import Item, Problem, Week, import_eping, load_week_folder, matching, render
 from bot.config import Settings
 from bot.store.bulletins import BulletinRepository, StoredItem
@@ -89,6 +97,7 @@ class BulletinService:
         sender: Sender,
         on_progress: Callable[[Progress], None] | None = None,
         instance: str | None = None,
+        limiter: RateLimiter | None = None,
     ) -> Progress:
         """Prepare and deliver; safe to run again after a crash, or in two processes at once."""
         info = await asyncio.to_thread(self.repository.bulletin, bulletin_id)
@@ -103,6 +112,7 @@ class BulletinService:
             self.renderer(bulletin_id, week),
             self.broadcast_settings(),
             instance,
+            limiter,
         )
         progress = await engine.run(bulletin_id, on_progress)
         if not progress.pending:

@@ -3,13 +3,12 @@ broadcast never queues the bot's answers behind it."""
 
 from __future__ import annotations
 
-import warnings
-
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.broadcast import Rejected, RetryLater, Transient, Unreachable
+from bot.telegram_flood import retry_seconds
 from bot.telegram_http import AiohttpRequest
 
 UNSUBSCRIBE = InlineKeyboardMarkup(
@@ -43,11 +42,7 @@ class TelegramSender:
                 reply_markup=UNSUBSCRIBE,
             )
         except RetryAfter as error:
-            with warnings.catch_warnings():  # PTB warns that the type will become timedelta
-                warnings.simplefilter("ignore")
-                retry, text = error.retry_after, str(error)
-            seconds = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
-            raise RetryLater(seconds, text) from error
+            raise RetryLater(retry_seconds(error), error.message) from error
         except Forbidden as error:
             raise Unreachable(str(error)) from error
         except BadRequest as error:

@@ -409,7 +409,8 @@ async def _broadcast(application: Application, bulletin_id: int) -> None:  # typ
     assert settings.telegram_token is not None
     try:
         async with TelegramSender(settings.telegram_token, settings.telegram_base_url) as sender:
-            progress: Progress = await svc.bulletins.send(bulletin_id, sender)
+            flood = application.bot_data["flood"]
+            progress: Progress = await svc.bulletins.send(bulletin_id, sender, limiter=flood)
     except Exception:
         log.exception("bulletin %s: broadcast stopped", bulletin_id)
         await _tell_staff(
