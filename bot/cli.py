@@ -265,6 +265,15 @@ def _bulletin_service(settings: Settings) -> BulletinService:
     return BulletinService(BulletinRepository(engine), settings)
 
 
+def _composed(settings: Settings, week: Week) -> tuple[BulletinService, int]:
+    """The week's bulletin with its folder read again; unreadable item files are listed."""
+    service = _bulletin_service(settings)
+    bulletin_id, problems = service.compose(week)
+    for bad in problems:
+        print(bad, file=sys.stderr)
+    return service, bulletin_id
+
+
 def _bulletin_import(args: argparse.Namespace, settings: Settings) -> int:
     if problem := _schema_problem(settings):
         print(problem, file=sys.stderr)
@@ -288,10 +297,7 @@ def _bulletin_preview(args: argparse.Namespace, settings: Settings) -> int:
         print(problem, file=sys.stderr)
         return 2
     week = _week(args, settings)
-    service = _bulletin_service(settings)
-    bulletin_id, problems = service.compose(week)
-    for bad in problems:
-        print(bad, file=sys.stderr)
+    service, bulletin_id = _composed(settings, week)
     parts = service.preview(bulletin_id, week)
     if not parts:
         print(f"The bulletin of {week.key} has no item yet.", file=sys.stderr)
@@ -314,10 +320,7 @@ def _bulletin_send(args: argparse.Namespace, settings: Settings) -> int:
         print(problem, file=sys.stderr)
         return 2
     week = _week(args, settings)
-    service = _bulletin_service(settings)
-    bulletin_id, problems = service.compose(week)
-    for bad in problems:
-        print(bad, file=sys.stderr)
+    service, bulletin_id = _composed(settings, week)
     if not service.items(bulletin_id):
         print(f"The bulletin of {week.key} has no item to send.", file=sys.stderr)
         return 1

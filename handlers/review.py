@@ -21,6 +21,8 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot import curation
 from bot.handoff import local_time
 from bot.knowledge import OUT_OF_SCOPE_FILE, TOPIC_LABELS
+from bot.reports import chart_png, export_files, summary_html, write_report
+from bot.stats import Quarter, QuarterStats, quarter_stats
 from bot.store.repository import DatabaseUnavailable, LogFilter
 from handlers.common import Context, services, short
 from handlers.staff import NOT_PERMITTED, register_staff_command
@@ -163,7 +165,7 @@ async def show_log(update: Update, context: Context) -> None:
     if message is None:
         return
     try:
-        where = parse_log_filter(context.args or [], dt.datetime.now(VIETNAM).date())
+        where = parse_log_filter(context.args or [], vietnam_today())
         text, markup = await log_page(context, where, 0)
     except ValueError as problem:
         await message.chat.send_message(escape(str(problem)))
@@ -345,12 +347,10 @@ async def reload_knowledge(update: Update, context: Context) -> None:
 
 async def export_log(update: Update, context: Context) -> None:
     """/xuat [từ ngày] [đến ngày]: the log as .xlsx and .csv (default: the last 30 days)."""
-    from bot.reports import export_files
-
     message = update.effective_message
     if message is None:
         return
-    today = dt.datetime.now(VIETNAM).date()
+    today = vietnam_today()
     try:
         days = [parse_day(arg) for arg in (context.args or [])] or [
             today - dt.timedelta(days=29),
@@ -370,60 +370,51 @@ async def export_log(update: Update, context: Context) -> None:
     await message.chat.send_document(InputFile(csv, filename=f"{name}.csv"))
 
 
-def _quarter(args: list[str]) -> object:
-    from bot.stats import Quarter
+async def _requested_stats(update: Update, context: Context) -> QuarterStats | None:
+    """The statistics of the quarter named in the command (default: this quarter)."""
+    message = update.effective_message
+    if message is None:
+        return None
+    args = context.args or []
+    try:
+        quarter = Quarter.parse(args[0]) if args else Quarter.current(vietnam_today())
+    except ValueError as problem:
+        await message.chat.send_message(escape(str(problem)))
+        return None
+    svc = services(context)
+    titles = {entry.id: entry.title for entry in svc.knowledge.entries.values()}
+    return await asyncio.to_thread(quarter_stats, svc.engine, quarter, titles)
 
-    if args:
-        return Quarter.parse(args[0])
-    return Quarter.current(dt.datetime.now(VIETNAM).date())
+
+def vietnam_today() -> dt.date:
+    return dt.datetime.now(VIETNAM).date()
 
 
 async def show_stats(update: Update, context: Context) -> None:
     """/thongke [2026-Q3]: the quarter's figures and a chart, in the chat."""
-    from bot.reports import chart_png, summary_html
-
-    from bot.stats import quarter_stats
-
-    message = update.effective_message
-    if message is None:
+    stats = await _requested_stats(update, context)
+    if stats is None or update.effective_message is None:
         return
-    try:
-        quarter = _quarter(context.args or [])
-    except ValueError as problem:
-        await message.chat.send_message(escape(str(problem)))
-        return
-    svc = services(context)
-    titles = {entry.id: entry.title for entry in svc.knowledge.entries.values()}
-    stats = await asyncio.to_thread(quarter_stats, svc.engine, quarter, titles)  # type: ignore[arg-type]
-    await message.chat.send_message(summary_html(stats))
+    chat = update.effective_message.chat
+    await chat.send_message(summary_html(stats))
     chart = await asyncio.to_thread(chart_png, stats)
-    await message.chat.send_photo(InputFile(chart, filename="thong-ke.png"))
+    await chat.send_photo(InputFile(chart, filename="thong-ke.png"))
 
 
 async def send_report(update: Update, context: Context) -> None:
     """/baocao [2026-Q3]: the report files (.docx and .xlsx) for the department's report."""
-    from bot.reports import write_report
-
-    from bot.stats import quarter_stats
-
-    message = update.effective_message
-    if message is None:
+    stats = await _requested_stats(update, context)
+    if stats is None or update.effective_message is None:
         return
-    try:
-        quarter = _quarter(context.args or [])
-    except ValueError as problem:
-        await message.chat.send_message(escape(str(problem)))
-        return
-    svc = services(context)
-    titles = {entry.id: entry.title for entry in svc.knowledge.entries.values()}
-    stats = await asyncio.to_thread(quarter_stats, svc.engine, quarter, titles)  # type: ignore[arg-type]
+    chat = update.effective_message.chat
+    settings = services(context).settings
     with tempfile.TemporaryDirectory() as folder:
         paths = await asyncio.to_thread(
-            write_report, stats, Path(folder), svc.settings.agency.name, svc.settings.templates_path
+            write_report, stats, Path(folder), settings.agency.name, settings.templates_path
         )
         for path in paths:
             if path.suffix in (".docx", ".xlsx"):
-                await message.chat.send_document(
+                await chat.send_document(
                     InputFile(path.read_bytes(), filename=f"bao-cao-{path.name}")
                 )
 

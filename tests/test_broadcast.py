@@ -383,3 +383,25 @@ async def test_unsubscribe_button_under_a_bulletin(bulletin_bot: Harness) -> Non
 
 def time_today() -> dt.date:
     return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+
+
+async def test_weekly_bulletin_waits_for_staff_approval(bulletin_bot: Harness) -> None:
+    from telegram.ext import CallbackContext
+
+    from handlers import bulletin as bulletin_handlers
+
+    api = bulletin_bot.api
+    service = bulletin_bot.services.bulletins
+    chats = subscribe(service, 2)
+    service.add_item(Week.current(time_today()), items()[0])
+    await bulletin_handlers.weekly(CallbackContext(bulletin_bot.application))
+    notice, preview = await api.replies(GROUP.id, 2)
+    assert "chờ duyệt" in notice.text
+    assert all(api.count_to(chat) == 0 for chat in chats)  # nothing sent before approval
+    api.press(LAN, preview, preview.button("✅"))  # not staff
+    await api.wait_until(lambda: bool(api.callback_answers))
+    assert api.callback_answers[-1]["text"] == "Bạn không có quyền dùng lệnh này."
+    api.press(STAFF, preview, preview.button("✅ Duyệt và gửi"))
+    await api.wait_until(lambda: all(api.count_to(chat) == 1 for chat in chats), 20)
+    [summary] = await api.replies(GROUP.id)
+    assert "Đã gửi: 2" in summary.text
