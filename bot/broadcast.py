@@ -71,7 +71,6 @@ class BroadcastSettings:
 @dataclass
 class Progress:
     counts: dict[str, int] = field(default_factory=dict)
-    sent_messages: int = 0
 
     @property
     def pending(self) -> int:
@@ -96,12 +95,15 @@ class RateLimiter:
         self._recent: deque[float] = deque()
         self._lock = asyncio.Lock()
 
+    def _forget(self, now: float) -> None:
+        while self._recent and now - self._recent[0] >= self.WINDOW:
+            self._recent.popleft()
+
     async def acquire(self) -> None:
         while True:
             async with self._lock:
                 now = self.clock()
-                while self._recent and now - self._recent[0] >= self.WINDOW:
-                    self._recent.popleft()
+                self._forget(now)
                 free = len(self._recent) < self.rate
                 ready = max(self._next, self._paused_until)
                 if free and now >= ready:
@@ -119,6 +121,7 @@ class RateLimiter:
     def yield_slot(self) -> None:
         """Another message is going out now (an answer): it counts against the same limit."""
         now = self.clock()
+        self._forget(now)  # also when no broadcast runs, so the window never grows
         self._recent.append(now)
         self._next = max(self._next, now) + self.interval
 
@@ -229,7 +232,6 @@ class Broadcast:
                     delay = self.settings.backoff * 2**claim.attempts
                     await self._retry(claim, str(error) or type(error).__name__, delay, count=True)
                 return
-            self.progress.sent_messages += 1
             if number < len(parts):
                 await asyncio.to_thread(self.store.mark_part_sent, claim.delivery_id, number)
         await asyncio.to_thread(self.store.mark_sent, claim.delivery_id, len(parts))

@@ -219,9 +219,6 @@ class Index:
         expanded = self.glossary.expand_tagged(corrected)
         return Query(tuple(w for w, _ in expanded), tuple(level for _, level in expanded))
 
-    def query_words(self, question: str) -> list[str]:
-        return list(self.analyse(question).words)
-
     def _correct(self, word: str, prev: str, nxt: str) -> tuple[str, ...]:
         if word in self._known or word.isdigit() or len(word) < 2:
             return (word,)

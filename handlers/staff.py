@@ -34,10 +34,6 @@ STAFF_COMMANDS = (
 NOT_PERMITTED = "Bạn không có quyền dùng lệnh này."
 
 
-def staff_filter(context: Context) -> filters.User:
-    return context.application.bot_data[STAFF_FILTER]  # type: ignore[no-any-return]
-
-
 def make_staff_filter(application: Application) -> filters.User:  # type: ignore[type-arg]
     settings = application.bot_data["settings"]
     ids = {*settings.staff.staff_ids, *settings.staff.admin_ids}

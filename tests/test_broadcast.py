@@ -405,3 +405,14 @@ async def test_weekly_bulletin_waits_for_staff_approval(bulletin_bot: Harness) -
     await api.wait_until(lambda: all(api.count_to(chat) == 1 for chat in chats), 20)
     [summary] = await api.replies(GROUP.id)
     assert "Đã gửi: 2" in summary.text
+
+
+async def test_rate_limiter_keeps_a_one_second_window() -> None:
+    from bot.broadcast import RateLimiter
+
+    now = [100.0]
+    limiter = RateLimiter(5, clock=lambda: now[0])
+    for _ in range(50):  # answers going out all day, no broadcast running
+        limiter.yield_slot()
+        now[0] += 0.5
+    assert len(limiter._recent) <= 3  # only the last second is remembered

@@ -231,17 +231,6 @@ class BulletinRepository(Repository):
 
         self._run(work)
 
-    def set_approval_message(self, bulletin_id: int, message_id: int) -> None:
-        self._run(
-            lambda s: s.execute(
-                update(Bulletin)
-                .where(Bulletin.id == bulletin_id)
-                .values(approval_message_id=message_id)
-            )
-        )
-
-    # --- deliveries --------------------------------------------------------------------------
-
     def prepare_deliveries(self, bulletin_id: int, subscriber_ids: Iterable[int]) -> int:
         """One pending delivery per recipient; recipients that already have one are left."""
 
@@ -375,20 +364,6 @@ class BulletinRepository(Repository):
 
     def progress(self, bulletin_id: int) -> dict[str, int]:
         return self._run(lambda s: _counts(s, bulletin_id))
-
-    def failures(self, bulletin_id: int, limit: int = 10) -> list[tuple[int, str]]:
-        return self._run(
-            lambda s: [
-                (row.chat_id, row.last_error or "")
-                for row in s.execute(
-                    select(Subscriber.chat_id, Delivery.last_error)
-                    .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-                    .where(Delivery.bulletin_id == bulletin_id)
-                    .where(Delivery.status == "failed")
-                    .limit(limit)
-                )
-            ]
-        )
 
 
 def _subscription(row: Subscriber) -> Subscription:

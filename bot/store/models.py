@@ -17,10 +17,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-OUTCOMES = ("answered", "abstained", "handed_off", "staff_answered")
-FEEDBACK = ("helpful", "not_helpful")
-CHANNELS = ("telegram", "console")
-
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -82,8 +78,6 @@ class Consultation(Base):
 
 
 # --- staff side --------------------------------------------------------------------------------
-
-ROLES = ("staff", "admin")
 
 
 class StaffMember(Base):
@@ -168,8 +162,6 @@ class Bulletin(Base):
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    # The staff group message of the approval request, when approval is required.
-    approval_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class BulletinItem(Base):

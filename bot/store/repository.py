@@ -192,21 +192,6 @@ class Repository:
     def has_consultation(self, consultation_id: str) -> bool:
         return self._run(lambda s: s.get(Consultation, consultation_id) is not None)
 
-    def consultation(self, consultation_id: str) -> Consultation | None:
-        return self._run(lambda s: s.get(Consultation, consultation_id))
-
-    def count_consultations(self) -> int:
-        return self._run(lambda s: int(s.scalar(select(func.count(Consultation.id))) or 0))
-
-    def recent_consultations(self, limit: int = 20) -> list[Consultation]:
-        return self._run(
-            lambda s: list(
-                s.scalars(
-                    select(Consultation).order_by(Consultation.created_at.desc()).limit(limit)
-                )
-            )
-        )
-
 
 def _person(session: Session, ref: PersonRef) -> Person:
     person = session.scalar(select(Person).where(Person.key == ref.key))
@@ -307,13 +292,6 @@ class StaffRepository(Repository):
                 DeniedAttempt(telegram_id=telegram_id, command=command[:64], at=utcnow())
             )
         )
-
-    def denied_attempts(self) -> list[DeniedAttempt]:
-        return self._run(
-            lambda s: list(s.scalars(select(DeniedAttempt).order_by(DeniedAttempt.id)))
-        )
-
-    # --- handoff threads ---------------------------------------------------------------------
 
     def thread_info(self, consultation_id: str) -> ThreadInfo | None:
         def work(session: Session) -> ThreadInfo | None:
