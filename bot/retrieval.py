@@ -335,16 +335,27 @@ class Index:
         ordered = [by_topic[t][0] for t in topics]
         ordered += sorted((i for t in topics for i in by_topic[t][1:]), key=lambda i: -scores[i])
 
-        context = self._context(query, by_topic, votes)
-        scored = [self._match(i, float(scores[i]), query, context) for i in ordered[:limit]]
-        matches = [match for match, _ in scored]
         rejected = None
         rejected_docs = by_topic.get(None, [])
         if rejected_docs and (not topics or votes[None] >= votes[topics[0]]):
             doc = rejected_docs[0]
             rejected = Match(self.documents[doc].id, None, float(scores[doc]), 1.0)
+        if not ordered:  # only out-of-scope groups matched
+            return SearchResult(question, query.words, (), rejected)
+        context = self._context(query, by_topic, votes)
+        best, features = self._match(ordered[0], float(scores[ordered[0]]), query, context)
+        # The other candidates are suggestions: their confidence is only relative to the best.
+        matches = [best] + [
+            Match(
+                self.documents[i].id,
+                self._topics[i],
+                float(scores[i]),
+                best.confidence * float(scores[i]) / max(best.score, 1e-9),
+            )
+            for i in ordered[1:limit]
+        ]
+        if rejected is not None:
             matches = [replace(m, confidence=m.confidence * OUT_OF_SCOPE_PENALTY) for m in matches]
-        features = scored[0][1] if scored else None
         return SearchResult(question, query.words, tuple(matches), rejected, features)
 
     def _context(

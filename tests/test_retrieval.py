@@ -120,3 +120,26 @@ def test_smalltalk_is_answered_without_legal_footer(answerer: Answerer) -> None:
     reply = answerer.ask("xin chào")
     assert reply.topic == "smalltalk"
     assert "Căn cứ" not in reply.text
+
+
+def test_question_matching_only_out_of_scope_groups_abstains(answerer: Answerer) -> None:
+    reply = answerer.ask("xổ số")
+    assert reply.topic is None
+    assert reply.outcome == "abstained"
+
+
+def test_search_where_only_an_out_of_scope_group_matches() -> None:
+    import datetime as dt
+
+    from bot.knowledge import Entry, KnowledgeBase, OutOfScope
+
+    entry = Entry(
+        "barcode-fees", "barcode", "Phí mã vạch", "Barcode fees",
+        ("phí mã vạch", "mã vạch bao nhiêu tiền", "phi ma vach", "How much is a barcode?"),
+        ("phí",), ("Thông tư 232/2016/TT-BTC",), dt.date(2026, 11, 26), "1.000.000 đồng.",
+    )  # fmt: skip
+    group = OutOfScope("oos-lottery", "Xổ số", "Hỏi công ty xổ số.", ("kết quả xổ số",))
+    result = KnowledgeBase([entry], out_of_scope=[group]).search("xổ số hôm nay")
+    assert result.best is None
+    assert result.out_of_scope is not None
+    assert result.out_of_scope.id == "oos-lottery"
