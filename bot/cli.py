@@ -150,10 +150,9 @@ def _knowledge_root(target: Path) -> Path:
 
 
 def _inside(problem_file: Path, root: Path, scope: Path) -> bool:
-    candidates = [problem_file, root.parent / problem_file]
-    return any(
-        c.resolve() == scope or scope in c.resolve().parents for c in candidates if c.exists()
-    ) or not any(c.exists() for c in candidates)
+    """Whether a problem concerns the checked path (problems of no file are always shown)."""
+    path = (root.parent / problem_file).resolve()
+    return not path.exists() or path == scope or scope in path.parents
 
 
 def _schema_problem(settings: Settings) -> str | None:

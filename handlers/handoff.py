@@ -83,23 +83,9 @@ async def on_staff_reply(update: Update, context: Context) -> None:
     except TelegramError as error:
         await message.reply_text(f"Chưa gửi được tới người hỏi: {error.message}")
         raise ApplicationHandlerStop from None
-    for message_id in sent:
-        await asyncio.to_thread(
-            svc.repository.record_thread_message,
-            consultation_id,
-            info.chat_id,
-            message_id,
-            "to_business",
-            user.id,
-        )
-    await asyncio.to_thread(
-        svc.repository.record_thread_message,
-        consultation_id,
-        message.chat.id,
-        message.message_id,
-        "to_staff",
-        user.id,
-    )
+    thread = [(info.chat_id, message_id, "to_business") for message_id in sent]
+    thread.append((message.chat.id, message.message_id, "to_staff"))
+    await asyncio.to_thread(svc.repository.record_thread_messages, consultation_id, thread, user.id)
     note = "trả lời bổ sung" if not first else "câu trả lời"
     await message.reply_text(f"✅ Đã gửi {note} tới {info.person_name}.")
     raise ApplicationHandlerStop  # not also a question to the bot
@@ -150,23 +136,9 @@ async def on_business_reply(update: Update, context: Context) -> None:
             reply_to_message_id=post.message_id,
         )
         posted.append(copy.message_id)
-    for message_id in posted:
-        await asyncio.to_thread(
-            svc.repository.record_thread_message,
-            consultation_id,
-            info.group_chat_id,
-            message_id,
-            "to_staff",
-            user.id,
-        )
-    await asyncio.to_thread(
-        svc.repository.record_thread_message,
-        consultation_id,
-        message.chat.id,
-        message.message_id,
-        "to_business",
-        user.id,
-    )
+    thread = [(info.group_chat_id, message_id, "to_staff") for message_id in posted]
+    thread.append((message.chat.id, message.message_id, "to_business"))
+    await asyncio.to_thread(svc.repository.record_thread_messages, consultation_id, thread, user.id)
     await message.chat.send_message("Đã chuyển tin nhắn của bạn tới cán bộ.")
     raise ApplicationHandlerStop
 

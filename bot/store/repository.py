@@ -356,22 +356,23 @@ class StaffRepository(Repository):
             )
         )
 
-    def record_thread_message(
+    def record_thread_messages(
         self,
         consultation_id: str,
-        chat_id: int,
-        message_id: int,
-        direction: str,
+        messages: list[tuple[int, int, str]],
         author: int | None,
     ) -> None:
+        """Remember messages of a thread, as (chat id, message id, direction), in one go."""
+
         def work(session: Session) -> None:
-            exists = session.scalar(
-                select(ThreadMessage.id)
-                .where(ThreadMessage.chat_id == chat_id)
-                .where(ThreadMessage.message_id == message_id)
-            )
-            if exists is None:
-                session.add(_thread(consultation_id, chat_id, message_id, direction, author))
+            for chat_id, message_id, direction in messages:
+                exists = session.scalar(
+                    select(ThreadMessage.id)
+                    .where(ThreadMessage.chat_id == chat_id)
+                    .where(ThreadMessage.message_id == message_id)
+                )
+                if exists is None:
+                    session.add(_thread(consultation_id, chat_id, message_id, direction, author))
 
         self._run(work)
 
