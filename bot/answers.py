@@ -79,6 +79,13 @@ class Answerer:
         self.agency = agency or Agency()
         self.settings = settings or RetrievalSettings()
 
+    def warm(self) -> None:
+        """Render every answer once and run one search, before the first business asks: a
+        burst of first questions after a restart should not pay for it (bench/e2e.py)."""
+        for entry in self.knowledge.entries.values():
+            to_html(entry.body)
+        self.ask("đăng ký mã số mã vạch")
+
     def ask(self, question: str, today: dt.date | None = None) -> Reply:
         if not tokens(question):
             return self._empty(question)

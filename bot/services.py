@@ -59,6 +59,7 @@ class Services:
             workers=1 if sqlite else 8,  # SQLite has one writer: more threads only contend
         )
         answerer = Answerer(knowledge, settings.agency, settings.retrieval)
+        answerer.warm()
         conversation = Conversation(answerer, consultation_log)
         staff = StaffDirectory(settings.staff, repository)
         bulletins = BulletinService(BulletinRepository(engine), settings)
@@ -69,9 +70,9 @@ class Services:
         settings = self.settings
         loaded = load_knowledge(settings.knowledge_path, settings.agency, settings.knowledge)
         if loaded.ok:
-            self.conversation.answerer = Answerer(
-                loaded.knowledge, settings.agency, settings.retrieval
-            )
+            answerer = Answerer(loaded.knowledge, settings.agency, settings.retrieval)
+            answerer.warm()
+            self.conversation.answerer = answerer
         return loaded
 
     def close(self) -> None:

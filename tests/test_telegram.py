@@ -6,6 +6,7 @@ import asyncio
 import json
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -321,14 +322,17 @@ async def test_a_slow_database_write_does_not_hold_up_other_chats(
     bot: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repository = bot.services.repository
-    real_apply = repository.apply
+    real_apply = repository.apply_all
 
-    def slow_for_lan(record: Record) -> None:
-        if isinstance(record, ConsultationRecord) and record.person.key == f"tg:{LAN.id}":
+    def slow_for_lan(records: Sequence[Record]) -> None:
+        if any(
+            isinstance(record, ConsultationRecord) and record.person.key == f"tg:{LAN.id}"
+            for record in records
+        ):
             time.sleep(3)  # this one write is stuck for 3 seconds
-        real_apply(record)
+        real_apply(records)
 
-    monkeypatch.setattr(repository, "apply", slow_for_lan)
+    monkeypatch.setattr(repository, "apply_all", slow_for_lan)
     bot.api.send_text(LAN, "mã vạch là gì")
     await asyncio.sleep(0.1)
     sent = time.perf_counter()

@@ -27,12 +27,18 @@ class ConsultationLog:
         timeout: float = 2.0,
         workers: int = 8,
         retry_after: float = 5.0,
+        batch_size: int = 200,
     ) -> None:
         self.repository = repository
         self.spool = spool
         self.timeout = timeout
         self.retry_after = retry_after
+        self.workers = workers
+        self.batch_size = batch_size
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
+        self._queue: list[tuple[Record, asyncio.Future[None]]] = []
+        self._writers = 0  # batches being written now, at most `workers`
+        self._tasks: set[asyncio.Task[None]] = set()
         self._down_until = 0.0  # monotonic time before which the database is presumed down
 
     async def record(self, record: Record) -> bool:
@@ -46,18 +52,46 @@ class ConsultationLog:
             if self.spool.pending:
                 await self._to_spool(record)
                 return False
-        loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(
-                loop.run_in_executor(self._executor, self.repository.apply, record),
-                self.timeout,
-            )
+            await asyncio.wait_for(self._queued(record), self.timeout)
             return True
         except (DatabaseUnavailable, TimeoutError) as exc:
             log.warning("database unavailable (%s): %s spooled", exc or "timeout", record.kind)
             self._down_until = time.monotonic() + self.retry_after
             await self._to_spool(record)
             return False
+
+    def _queued(self, record: Record) -> asyncio.Future[None]:
+        """Done when the record is committed. Records that arrive while the writers are busy
+        are committed together in the next transaction (group commit)."""
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((record, future))
+        if self._writers < self.workers:
+            self._writers += 1
+            task = asyncio.create_task(self._write_batches())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return future
+
+    async def _write_batches(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._queue:
+                batch = self._queue[: self.batch_size]
+                del self._queue[: len(batch)]
+                records = [record for record, _ in batch]
+                try:
+                    await loop.run_in_executor(self._executor, self.repository.apply_all, records)
+                except Exception as exc:  # each waiting caller decides (spool, or raise)
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                else:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_result(None)
+        finally:
+            self._writers -= 1
 
     async def _to_spool(self, record: Record) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.spool.append, record)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, Update, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -73,6 +73,54 @@ class Repository:
 
     # --- writes ------------------------------------------------------------------------------
 
+    def apply_all(self, records: Sequence[Record]) -> None:
+        """Write records in one transaction (a group commit: a burst of questions costs one
+        commit, not one each); applying them again changes nothing."""
+        consultations = [r for r in records if isinstance(r, ConsultationRecord)]
+        found: dict[str, tuple[int, int | None]] = {}
+        try:
+            with self._session() as session:
+                found = self._people_in(session, [r.person for r in consultations])
+                if consultations:
+                    session.execute(
+                        insert(Consultation),
+                        [_consultation_row(r, *found[r.person.key]) for r in consultations],
+                    )
+                for record in records:
+                    if isinstance(record, FeedbackRecord):
+                        session.execute(_feedback_statement(record))
+                    elif isinstance(record, HandoffRecord):
+                        session.execute(_handoff_statement(record))
+        except IntegrityError:
+            # A record written before (a replay, a write that outlived its timeout) or a person
+            # added meanwhile: one by one, each record knows how to be idempotent.
+            for record in records:
+                self.apply(record)
+            return
+        with self._people_lock:  # only now: ids from a rolled-back transaction mean nothing
+            self._people.update(found)
+
+    def _people_in(
+        self, session: Session, refs: Sequence[PersonRef]
+    ) -> dict[str, tuple[int, int | None]]:
+        """Person and organisation ids for these people; new people are added in one insert."""
+        with self._people_lock:
+            found = {ref.key: self._people[ref.key] for ref in refs if ref.key in self._people}
+        unknown = {ref.key: ref for ref in refs if ref.key not in found}
+        if not unknown:
+            return found
+        for person in session.scalars(select(Person).where(Person.key.in_(unknown))):
+            _refresh(person, unknown[person.key])
+            found[person.key] = (person.id, person.organisation_id)
+        new = [ref for key, ref in unknown.items() if key not in found]
+        if new:
+            rows = session.execute(
+                insert(Person).returning(Person.key, Person.id),
+                [_person_row(ref) for ref in new],
+            )
+            found.update({key: (person_id, None) for key, person_id in rows})
+        return found
+
     def apply(self, record: Record) -> None:
         """Write one record; applying the same record again changes nothing."""
         if isinstance(record, ConsultationRecord):
@@ -83,20 +131,7 @@ class Repository:
             self.mark_handed_off(record)
 
     def log_consultation(self, record: ConsultationRecord) -> None:
-        person_id, organisation_id = self._person_ids(record.person)
-        row = {
-            "id": record.id,
-            "created_at": record.created_at,
-            "person_id": person_id,
-            "organisation_id": organisation_id,
-            "chat_id": record.chat_id,
-            "channel": record.channel,
-            "question": record.question,
-            "topic": record.topic,
-            "entry_id": record.entry_id,
-            "confidence": record.confidence,
-            "outcome": record.outcome,
-        }
+        row = _consultation_row(record, *self._person_ids(record.person))
         try:
             self._run(lambda session: session.execute(insert(Consultation), [row]))
         except IntegrityError:
@@ -122,23 +157,10 @@ class Repository:
         return found
 
     def set_feedback(self, record: FeedbackRecord) -> None:
-        self._run(
-            lambda session: session.execute(
-                update(Consultation)
-                .where(Consultation.id == record.consultation_id)
-                .values(feedback=record.feedback, feedback_at=record.at)
-            )
-        )
+        self._run(lambda session: session.execute(_feedback_statement(record)))
 
     def mark_handed_off(self, record: HandoffRecord) -> None:
-        self._run(
-            lambda session: session.execute(
-                update(Consultation)
-                .where(Consultation.id == record.consultation_id)
-                .where(Consultation.outcome.in_(("answered", "abstained")))
-                .values(outcome="handed_off", handed_off_at=record.at)
-            )
-        )
+        self._run(lambda session: session.execute(_handoff_statement(record)))
 
     def save_profile(self, person: PersonRef, profile: Profile) -> None:
         """Attach the person to an organisation, found by tax code when one is given."""
@@ -193,24 +215,68 @@ class Repository:
         return self._run(lambda s: s.get(Consultation, consultation_id) is not None)
 
 
+def _consultation_row(
+    record: ConsultationRecord, person_id: int, organisation_id: int | None
+) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "created_at": record.created_at,
+        "person_id": person_id,
+        "organisation_id": organisation_id,
+        "chat_id": record.chat_id,
+        "channel": record.channel,
+        "question": record.question,
+        "topic": record.topic,
+        "entry_id": record.entry_id,
+        "confidence": record.confidence,
+        "outcome": record.outcome,
+    }
+
+
+def _person_row(ref: PersonRef) -> dict[str, Any]:
+    return {
+        "key": ref.key,
+        "telegram_id": ref.telegram_id,
+        "name": ref.name[:200],
+        "username": ref.username,
+        "language": ref.language,
+        "created_at": utcnow(),
+    }
+
+
+def _feedback_statement(record: FeedbackRecord) -> Update:
+    return (
+        update(Consultation)
+        .where(Consultation.id == record.consultation_id)
+        .values(feedback=record.feedback, feedback_at=record.at)
+    )
+
+
+def _handoff_statement(record: HandoffRecord) -> Update:
+    return (
+        update(Consultation)
+        .where(Consultation.id == record.consultation_id)
+        .where(Consultation.outcome.in_(("answered", "abstained")))
+        .values(outcome="handed_off", handed_off_at=record.at)
+    )
+
+
 def _person(session: Session, ref: PersonRef) -> Person:
     person = session.scalar(select(Person).where(Person.key == ref.key))
     if person is None:
-        person = Person(
-            key=ref.key,
-            telegram_id=ref.telegram_id,
-            name=ref.name[:200],
-            username=ref.username,
-            language=ref.language,
-            created_at=utcnow(),
-        )
+        person = Person(**_person_row(ref))
         session.add(person)
         session.flush()
     else:
-        person.name = ref.name[:200] or person.name
-        person.username = ref.username or person.username
-        person.language = ref.language or person.language
+        _refresh(person, ref)
     return person
+
+
+def _refresh(person: Person, ref: PersonRef) -> None:
+    """Names and usernames change; keep what Telegram says now."""
+    person.name = ref.name[:200] or person.name
+    person.username = ref.username or person.username
+    person.language = ref.language or person.language
 
 
 @dataclass(frozen=True)
