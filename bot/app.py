@@ -17,6 +17,7 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot import memory
 from bot.broadcast import RateLimiter
 from bot.config import Settings
 from bot.services import Services
@@ -117,6 +118,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         handoff.schedule(application)
         bulletin.schedule(application)
     await bulletin.resume_unfinished(application)
+    memory.settle()
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]

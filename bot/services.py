@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from bot import memory
 from bot.answers import Answerer
 from bot.bulletin_service import BulletinService
 from bot.config import Settings
@@ -73,6 +74,7 @@ class Services:
             answerer = Answerer(loaded.knowledge, settings.agency, settings.retrieval)
             answerer.warm()
             self.conversation.answerer = answerer
+            memory.settle()
         return loaded
 
     def close(self) -> None:

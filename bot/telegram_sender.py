@@ -3,16 +3,17 @@ broadcast never queues the bot's answers behind it."""
 
 from __future__ import annotations
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.broadcast import Rejected, RetryLater, Transient, Unreachable
+from bot.telegram_buttons import CallbackButton
 from bot.telegram_flood import retry_seconds
 from bot.telegram_http import AiohttpRequest
 
 UNSUBSCRIBE = InlineKeyboardMarkup(
-    [[InlineKeyboardButton("🔕 Hủy nhận bản tin", callback_data="bt:unsub")]]
+    [[CallbackButton("🔕 Hủy nhận bản tin", callback_data="bt:unsub")]]
 )
 GONE = ("chat not found", "user is deactivated", "bot was blocked", "peer_id_invalid")
 

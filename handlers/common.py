@@ -6,7 +6,6 @@ from html import escape
 from typing import cast
 
 from telegram import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
@@ -21,6 +20,7 @@ from bot.knowledge import TOPIC_LABELS
 from bot.messages import split_html
 from bot.services import Services
 from bot.store.records import PersonRef
+from bot.telegram_buttons import CallbackButton
 
 Context = ContextTypes.DEFAULT_TYPE
 BUTTON_TEXT = 60
@@ -50,24 +50,21 @@ def short(text: str, limit: int = BUTTON_TEXT) -> str:
 
 def topics_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=f"t:{topic}")]
-            for topic, label in TOPIC_BUTTONS
-        ]
+        [[CallbackButton(label, callback_data=f"t:{topic}")] for topic, label in TOPIC_BUTTONS]
     )
 
 
 def answer_keyboard(answered: Answered) -> InlineKeyboardMarkup | None:
     reply = answered.reply
     rows = [
-        [InlineKeyboardButton(short("❓ " + s.title), callback_data=f"q:{s.entry_id}")]
+        [CallbackButton(short("❓ " + s.title), callback_data=f"q:{s.entry_id}")]
         for s in reply.suggestions
     ]
     if reply.outcome == "answered" and reply.topic != "smalltalk":
         rows.append(
             [
-                InlineKeyboardButton(HELPFUL, callback_data=f"fb:1:{answered.consultation_id}"),
-                InlineKeyboardButton(NOT_HELPFUL, callback_data=f"fb:0:{answered.consultation_id}"),
+                CallbackButton(HELPFUL, callback_data=f"fb:1:{answered.consultation_id}"),
+                CallbackButton(NOT_HELPFUL, callback_data=f"fb:0:{answered.consultation_id}"),
             ]
         )
     if reply.offer_handoff and not reply.empty:
@@ -75,8 +72,8 @@ def answer_keyboard(answered: Answered) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def handoff_button(consultation_id: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(ASK_STAFF, callback_data=f"ho:{consultation_id}")
+def handoff_button(consultation_id: str) -> CallbackButton:
+    return CallbackButton(ASK_STAFF, callback_data=f"ho:{consultation_id}")
 
 
 def reply_html(reply: Reply) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.telegram_buttons import CallbackButton
 from handlers.common import (
     TOPIC_BUTTONS,
     Context,
@@ -87,7 +88,7 @@ async def browse_topic(update: Update, context: Context) -> None:
         return
     entries = services(context).knowledge.by_topic(topic)
     await query.answer()
-    rows = [[InlineKeyboardButton(short(e.title), callback_data=f"q:{e.id}")] for e in entries]
+    rows = [[CallbackButton(short(e.title), callback_data=f"q:{e.id}")] for e in entries]
     await query.message.chat.send_message(
         f"<b>{topic_label(topic)}</b>: chọn câu hỏi bạn quan tâm.",
         reply_markup=InlineKeyboardMarkup(rows),

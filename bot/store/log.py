@@ -62,8 +62,11 @@ class ConsultationLog:
             return False
 
     def _queued(self, record: Record) -> asyncio.Future[None]:
-        """Done when the record is committed. Records that arrive while the writers are busy
-        are committed together in the next transaction (group commit)."""
+        """Done when the record is committed. The writer starts once the handlers that are
+        running now have yielded, so a burst of questions goes in one transaction (a group
+        commit), and records that arrive while the writers are busy go in the next one.
+        Starting each write at once in a thread was slower: the writer and the answers
+        fought over the GIL (bench/e2e.py)."""
         future = asyncio.get_running_loop().create_future()
         self._queue.append((record, future))
         if self._writers < self.workers:
