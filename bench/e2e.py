@@ -22,7 +22,6 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -58,15 +57,12 @@ def telegram_side(
         waits: list[float] = []
         rng = random.Random(7)
 
-        def answered(chat_id: int, seen: int) -> bool:
-            return len(api.to_chat(chat_id)) > seen
-
         async def user(number: int) -> None:
             person = User(700_000 + number, f"Khách {number}")
             for _ in range(questions):
                 seen = len(api.to_chat(person.id))
                 update_id = api.send_text(person, rng.choice(pool))
-                await api.wait_until(partial(answered, person.id, seen), 60)
+                await api.wait_for_messages(person.id, seen + 1, 60)
                 reply = api.to_chat(person.id)[seen]
                 latencies.append((reply.at - api.enqueued_at[update_id]) * 1000)
                 fetched = api.delivered_at.get(update_id, reply.at)

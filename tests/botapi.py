@@ -113,6 +113,7 @@ class FakeBotApi:
         self._callback_ids = itertools.count(1)
         self._new_update = asyncio.Event()
         self._changed = asyncio.Event()
+        self._chat_waiters: dict[int, list[tuple[int, asyncio.Future[None]]]] = {}
         self._recent_sends: deque[float] = deque()
         self._runner: web.AppRunner | None = None
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -249,6 +250,30 @@ class FakeBotApi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.2))
 
+    async def wait_for_messages(self, chat_id: int, count: int, timeout: float = 10.0) -> None:
+        """Until `count` messages have been sent to the chat. Only this chat's waiter wakes, so
+        that 50 simulated users do not all wake on every message (bench/e2e.py measures the
+        bot, not this server)."""
+        if len(self.to_chat(chat_id)) >= count:
+            return
+        future = asyncio.get_running_loop().create_future()
+        waiters = self._chat_waiters.setdefault(chat_id, [])
+        waiters.append((count, future))
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            sent = [s.text[:80] for s in self.sent]
+            raise AssertionError(f"timed out; the bot sent: {sent}") from None
+        finally:
+            if (count, future) in waiters:
+                waiters.remove((count, future))
+
+    def _wake(self, chat_id: int) -> None:
+        have = len(self.to_chat(chat_id))
+        for count, future in self._chat_waiters.get(chat_id, []):
+            if have >= count and not future.done():
+                future.set_result(None)
+
     def to_chat(self, chat_id: int) -> list[Sent]:
         return self._by_chat.get(chat_id, [])
 
@@ -257,7 +282,7 @@ class FakeBotApi:
         seen = getattr(self, "_read", {})
         self._read = seen
         start = seen.get(chat_id, 0)
-        await self.wait_until(lambda: len(self.to_chat(chat_id)) >= start + count, timeout)
+        await self.wait_for_messages(chat_id, start + count, timeout)
         got = self.to_chat(chat_id)[start : start + count]
         seen[chat_id] = start + count
         return got
@@ -374,6 +399,7 @@ class FakeBotApi:
         sent = Sent(method, chat_id, message_id, text, markup, time.perf_counter(), params)
         self.sent.append(sent)
         self._by_chat.setdefault(chat_id, []).append(sent)
+        self._wake(chat_id)
         chat_type = "private" if chat_id > 0 else "supergroup"
         message: dict[str, Any] = {
             "message_id": message_id,
