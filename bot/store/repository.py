@@ -114,9 +114,17 @@ class Repository:
         unknown = {ref.key: ref for ref in refs if ref.key not in found}
         if not unknown:
             return found
-        for person in session.scalars(select(Person).where(Person.key.in_(unknown))):
-            _refresh(person, unknown[person.key])
-            found[person.key] = (person.id, person.organisation_id)
+        known = session.execute(
+            select(PEOPLE.c.key, PEOPLE.c.id, PEOPLE.c.organisation_id).where(
+                PEOPLE.c.key.in_(unknown)
+            )
+        ).all()
+        for key, person_id, organisation_id in known:
+            found[key] = (person_id, organisation_id)
+        if known:  # back after a restart: names and usernames may have changed meanwhile
+            for person in session.scalars(select(Person).where(Person.key.in_(found))):
+                if person.key in unknown:
+                    _refresh(person, unknown[person.key])
         new = [ref for key, ref in unknown.items() if key not in found]
         if new:
             rows = session.execute(
