@@ -17,8 +17,9 @@ WELCOME = (
     "Hỏi về mã số mã vạch, tiêu chuẩn cơ sở, công bố hợp chuẩn/hợp quy, sở hữu công nghiệp, TBT.\n"
     "Gõ số để chọn câu hỏi gợi ý, 'cb' để gửi câu vừa hỏi cho cán bộ, 'thoat' để kết thúc.\n"
 )
-QUIT = {"thoat", "thoát", "exit", "quit", "q"}
-HANDOFF = {"cb", "can bo", "cán bộ", "hoi can bo", "hỏi cán bộ"}
+QUIT = {"thoat", "thoát", "exit", "quit", "q", "huy", "hủy"}
+HANDOFF = {"cb", "can bo", "cán bộ", "hoi can bo", "hỏi cán bộ", "hoicanbo"}
+HELP = {"help", "start", "giup", "giúp"}
 
 
 async def chat(services: Services, stdin: TextIO, stdout: TextIO) -> int:
@@ -32,11 +33,15 @@ async def chat(services: Services, stdin: TextIO, stdout: TextIO) -> int:
         print("Bạn: ", end="", file=stdout, flush=True)
         line = await loop.run_in_executor(None, stdin.readline)
         text = line.strip()
-        if not line or text.lower() in QUIT:
+        command = text.lower().removeprefix("/")  # people used to Telegram type "/thoat"
+        if not line or command in QUIT:
             print("\nTạm biệt!", file=stdout)
             await services.log.flush()
             return 0
-        if text.lower() in HANDOFF and last is not None:
+        if command in HELP:
+            print(WELCOME.format(name=services.settings.agency.name), file=stdout)
+            continue
+        if command in HANDOFF and last is not None:
             await conversation.hand_off(last.consultation_id)
             print("\nBot: Đã chuyển câu hỏi cho cán bộ.\n", file=stdout)
             continue
