@@ -496,6 +496,9 @@ def market_of(member: str) -> str:
     return _MEMBER_MARKETS.get(name.rstrip("."), "OTHER")
 
 
+WHOLE_FILE = ("file", "header")  # problems of an import that make every row unreadable
+
+
 class _UnreadableFile(Exception):
     """The export as a whole cannot be read; the reason is for staff."""
 

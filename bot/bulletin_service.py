@@ -16,7 +16,16 @@ from bot.broadcast import (
     Sender,
     recipients,
 )
-from bot.bulletin import Item, Problem, Week, import_eping, load_week_folder, matching, render
+from bot.bulletin import (
+    WHOLE_FILE,
+    Item,
+    Problem,
+    Week,
+    import_eping,
+    load_week_folder,
+    matching,
+    render,
+)
 from bot.config import Settings
 from bot.store.bulletins import BulletinRepository, StoredItem
 
@@ -47,6 +56,9 @@ class BulletinService:
     def import_eping(self, path: Path, week: Week) -> tuple[int, int, list[Problem]]:
         """Notifications of the week from an ePing export; a new import replaces the last."""
         items, problems = import_eping(path, week)
+        unreadable = [p for p in problems if p.field in WHOLE_FILE]
+        if unreadable:  # a wrong or broken file must not wipe the week's earlier import
+            raise ValueError(f"{unreadable[0]} (chưa nhập gì; giữ nguyên lần nhập trước)")
         bulletin_id = self.repository.bulletin_for_week(week.key, self.title(week))
         self.repository.replace_items(bulletin_id, "eping", [stored(i) for i in items])
         return bulletin_id, len(items), problems

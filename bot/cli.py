@@ -10,7 +10,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 from bot.answers import Answerer, Reply
 from bot.bulletin import Week
@@ -74,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     sender = bulletin_commands.add_parser("send", help="send the week's bulletin now")
     for command, handler in ((importer, _bulletin_import), (preview, _bulletin_preview),
                              (sender, _bulletin_send)):  # fmt: skip
-        command.add_argument("--week", help="ISO week, e.g. 2026-W48 (default: this week)")
+        command.add_argument(
+            "--week", type=_week_arg, help="ISO week, e.g. 2026-W48 (default: this week)"
+        )
         command.set_defaults(handler=handler)
 
     db = commands.add_parser("db", help="database tools")
@@ -246,12 +248,20 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _week_arg(text: str) -> Week:
+    """A bad --week is a usage error (one line, exit 2), checked before any database work."""
+    try:
+        return Week.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _week(args: argparse.Namespace, settings: Settings) -> Week:
     import datetime as dt
     from zoneinfo import ZoneInfo
 
     if args.week:
-        return Week.parse(args.week)
+        return cast(Week, args.week)
     return Week.current(dt.datetime.now(ZoneInfo(settings.staff.timezone)).date())
 
 

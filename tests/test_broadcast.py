@@ -31,9 +31,10 @@ from bot.store.models import Delivery, Subscriber
 from bot.store.records import PersonRef
 from bot.telegram_sender import TelegramSender
 from tests.botapi import TOKEN, Chat, FakeBotApi, Fault, User
-from tests.conftest import ROOT, Harness, bot_settings, running_bot
+from tests.conftest import DATA, ROOT, Harness, bot_settings, running_bot
 
 WEEK = Week(2026, 48)
+EPING_CSV = DATA / "eping" / "notifications-2026-W48.csv"
 LAN = User(1001, "Lan")
 STAFF = User(9001, "Hoa")
 GROUP = Chat(-100500, "supergroup", "Cán bộ TBT")
@@ -416,3 +417,16 @@ async def test_rate_limiter_keeps_a_one_second_window() -> None:
         limiter.yield_slot()
         now[0] += 0.5
     assert len(limiter._recent) <= 3  # only the last second is remembered
+
+
+def test_a_wrong_file_does_not_wipe_the_weeks_earlier_import(
+    database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    service = service_for(database_url, settings, tmp_path)
+    bulletin_id, count, _ = service.import_eping(EPING_CSV, WEEK)
+    assert count > 0
+    typo = tmp_path / "eping.xls"
+    typo.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(ValueError, match="giữ nguyên lần nhập trước"):
+        service.import_eping(typo, WEEK)
+    assert len(service.items(bulletin_id)) == count

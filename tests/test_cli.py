@@ -87,3 +87,11 @@ def test_missing_config_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().endswith("nope.toml: configuration file not found")
     assert "Traceback" not in result.stderr
+
+
+def test_a_bad_week_is_one_clear_line_for_every_bulletin_command() -> None:
+    for command in ("preview", "send"):
+        result = run("bulletin", command, "--week", "2026-W99")
+        assert result.returncode == 2
+        assert "không có tuần 99" in result.stderr
+        assert "Traceback" not in result.stderr
