@@ -119,3 +119,44 @@ def test_a_person_known_from_before_keeps_one_row_and_gets_the_new_name(engine: 
         people = connection.execute(select(Person.name, Person.username)).all()
     assert [tuple(p) for p in people] == [("Nguyễn Văn Lan", "lan_nv")]
     assert count(engine, Consultation.id) == 3
+
+
+async def test_a_record_the_writer_fails_on_is_spooled_not_lost(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = Repository(engine)
+    log = ConsultationLog(repository, Spool(tmp_path / "spool.jsonl"), workers=1)
+
+    def broken(_records: object) -> None:
+        raise RuntimeError("a bug, not an outage")
+
+    monkeypatch.setattr(repository, "apply_all", broken)
+    try:
+        assert await log.record(consultation(PersonRef.telegram(1, "Lan"))) is False
+        assert log.spool.pending
+        monkeypatch.undo()
+        assert await log.flush() == 1
+    finally:
+        log.close()
+    assert count(engine, Consultation.id) == 1
+
+
+def test_a_spooled_record_the_database_refuses_is_set_aside(engine: Engine, tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.jsonl")
+    refused, kept = (
+        consultation(PersonRef.telegram(1, "Lan")),
+        consultation(PersonRef.telegram(2, "Minh")),
+    )
+    spool.append(refused)
+    spool.append(kept)
+    repository = Repository(engine)
+
+    def apply(record: object) -> None:
+        if record == refused:
+            raise ValueError("refused")
+        repository.apply(kept)
+
+    assert spool.replay(apply) == 2
+    assert not spool.pending
+    assert refused.id in (tmp_path / "spool.rejected").read_text(encoding="utf-8")
+    assert count(engine, Consultation.id) == 1

@@ -60,6 +60,10 @@ class ConsultationLog:
             self._down_until = time.monotonic() + self.retry_after
             await self._to_spool(record)
             return False
+        except Exception:  # never lose a record: the spool keeps it, the replay retries it
+            log.exception("writing a %s failed; spooled", record.kind)
+            await self._to_spool(record)
+            return False
 
     def _queued(self, record: Record) -> asyncio.Future[None]:
         """Done when the record is committed. The writer starts once the handlers that are

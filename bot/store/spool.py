@@ -65,7 +65,13 @@ class Spool:
                         log.error("spool: unreadable line set aside: %s", line[:200])
                         self._set_aside(line)
                     else:
-                        apply(record)
+                        try:
+                            apply(record)
+                        except DatabaseUnavailable:
+                            raise
+                        except Exception:  # one bad record must not hold up all the others
+                            log.exception("spool: record the database refuses set aside")
+                            self._set_aside(line)
                     done += 1
             except DatabaseUnavailable:
                 pass
@@ -82,7 +88,10 @@ class Spool:
             self._pending = False
             return
         temporary = self.path.with_suffix(".tmp")
-        temporary.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(temporary, self.path)
 
     def _set_aside(self, line: str) -> None:
