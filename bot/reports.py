@@ -32,6 +32,7 @@ from sqlalchemy import Engine, or_, select
 
 from bot.knowledge import TOPIC_LABELS
 from bot.stats import QuarterStats, to_vietnam
+from bot.store.database import reading
 from bot.store.models import Consultation, Organisation
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -383,7 +384,7 @@ def consultation_rows(
     )
     if not include_smalltalk:
         query = query.where(or_(Consultation.topic.is_(None), Consultation.topic != "smalltalk"))
-    with engine.connect() as connection:
+    with reading(engine).connect() as connection:
         return [
             ConsultationRow(
                 time=to_vietnam(row[0]),

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.knowledge import TOPICS
+from bot.store.database import reading
 from bot.store.models import Bulletin, Consultation, Delivery
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -191,7 +192,7 @@ def quarter_stats(
     with_previous: bool = True,
 ) -> QuarterStats:
     """Compute the quarter's figures (and the previous quarter's, for the comparison)."""
-    with engine.connect() as connection:
+    with reading(engine).connect() as connection:
         current = _compute(connection, quarter, titles)
         if with_previous:
             current.previous = _compute(connection, quarter.previous(), titles)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, func, select
 
-from bot.store.database import create_database_engine
+from bot.store.database import create_database_engine, reading, upgrade
 from bot.store.log import ConsultationLog
 from bot.store.models import Consultation, Person
 from bot.store.records import ConsultationRecord, FeedbackRecord, HandoffRecord, PersonRef, new_id
@@ -160,3 +160,16 @@ def test_a_spooled_record_the_database_refuses_is_set_aside(engine: Engine, tmp_
     assert not spool.pending
     assert refused.id in (tmp_path / "spool.rejected").read_text(encoding="utf-8")
     assert count(engine, Consultation.id) == 1
+
+
+def test_a_report_reading_sqlite_does_not_hold_up_the_log(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/read.sqlite3"
+    upgrade(url)
+    engine = create_database_engine(url, busy_timeout_ms=100)
+    try:
+        with reading(engine).connect() as reader:
+            reader.execute(select(func.count(Consultation.id))).scalar()  # a report is running
+            Repository(engine).apply_all([consultation(PersonRef.telegram(1, "Lan"))])
+        assert count(engine, Consultation.id) == 1
+    finally:
+        engine.dispose()

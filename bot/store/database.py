@@ -41,8 +41,12 @@ def create_database_engine(url: str, busy_timeout_ms: int = 5000, **options: Any
         def _begin(connection: Any) -> None:
             # Take the write lock up front: a deferred transaction that reads and then writes
             # fails at once with "database is locked" when another writer is busy, instead of
-            # waiting for busy_timeout.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # waiting for busy_timeout. Reads (see `reading`) take no lock: in WAL mode they
+            # see a snapshot while the bot keeps logging.
+            if connection.get_execution_options().get("readonly"):
+                connection.exec_driver_sql("BEGIN")
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     connect_args = {"connect_timeout": max(1, busy_timeout_ms // 1000)}
@@ -55,6 +59,11 @@ def create_database_engine(url: str, busy_timeout_ms: int = 5000, **options: Any
         connect_args=connect_args,
         **options,
     )
+
+
+def reading(engine: Engine) -> Engine:
+    """The engine for long read-only work (statistics, exports) that must not hold up writes."""
+    return engine.execution_options(readonly=True)
 
 
 def schema_is_current(engine: Engine) -> bool:
