@@ -21,7 +21,13 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot import curation
 from bot.handoff import local_time
 from bot.knowledge import OUT_OF_SCOPE_FILE, TOPIC_LABELS
-from bot.reports import chart_png, export_files, summary_html, write_report
+from bot.reports import (
+    chart_png,
+    consultation_rows,
+    export_files,
+    summary_html,
+    write_report,
+)
 from bot.stats import Quarter, QuarterStats, quarter_stats
 from bot.store.repository import DatabaseUnavailable, LogFilter
 from handlers.common import Context, services, short
@@ -407,11 +413,15 @@ async def send_report(update: Update, context: Context) -> None:
     if stats is None or update.effective_message is None:
         return
     chat = update.effective_message.chat
-    settings = services(context).settings
+    svc = services(context)
+    settings = svc.settings
+
+    def files(folder: Path) -> list[Path]:
+        rows = consultation_rows(svc.engine, stats.quarter.start, stats.quarter.end)
+        return write_report(stats, folder, settings.agency.name, settings.templates_path, rows)
+
     with tempfile.TemporaryDirectory() as folder:
-        paths = await asyncio.to_thread(
-            write_report, stats, Path(folder), settings.agency.name, settings.templates_path
-        )
+        paths = await asyncio.to_thread(files, Path(folder))
         for path in paths:
             if path.suffix in (".docx", ".xlsx"):
                 await chat.send_document(

@@ -294,3 +294,5 @@ async def test_baocao_sends_the_report_files(staffed: Harness) -> None:
     assert "sở hữu công nghiệp" in text
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx_file.params["document"]["content"]))
     assert len(workbook.sheetnames) >= 2
+    questions = [row[2] for row in workbook.worksheets[-1].iter_rows(min_row=2, values_only=True)]
+    assert "phí đăng ký nhãn hiệu" in questions  # the consultations sheet is filled
