@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -39,6 +39,8 @@ COMMANDS = (
     ("huydangky", "Hủy nhận bản tin TBT"),
     ("huy", "Hủy thao tác đang làm"),
 )
+# Only what the handlers use: an edited message must not be answered and logged a second time.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 SPOOL_FLUSH_SECONDS = 10
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)

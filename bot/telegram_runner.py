@@ -6,10 +6,9 @@ import asyncio
 import logging
 import sys
 
-from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
-from bot.app import build_application
+from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import Settings
 
 
@@ -30,11 +29,11 @@ def run_telegram(settings: Settings) -> int:
                 port=settings.telegram.webhook_port,
                 webhook_url=settings.telegram.webhook_url,
                 secret_token=settings.webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
+                allowed_updates=ALLOWED_UPDATES,
                 close_loop=False,
             )
         else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
     except InvalidToken:
         print("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather.", file=sys.stderr)
         return 2

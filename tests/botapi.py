@@ -200,6 +200,11 @@ class FakeBotApi:
     ) -> int:
         return self._enqueue("message", self.user_message(user, text, chat, reply_to))
 
+    def send_edit(self, user: User, text: str) -> int:
+        """The user edits a message they sent: Telegram sends an edited_message update."""
+        edited = self.user_message(user, text) | {"edit_date": int(time.time())}
+        return self._enqueue("edited_message", edited)
+
     def send_sticker(self, user: User, chat: Chat | None = None) -> int:
         sticker = {
             "file_id": "CAACAgIAAxkBAAE",
@@ -381,11 +386,22 @@ class FakeBotApi:
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
-        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, str):
+            allowed = json.loads(allowed)
+
+        def wanted(update: dict[str, Any]) -> bool:
+            # like Telegram, updates of a kind the bot did not ask for are not kept
+            return update["update_id"] >= offset and (
+                not allowed or any(kind in update for kind in allowed)
+            )
+
+        self._updates = [u for u in self._updates if wanted(u)]
         if not self._updates and timeout:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout)
+        self._updates = [u for u in self._updates if wanted(u)]
         batch = self._updates[:limit]
         now = time.perf_counter()
         for update in batch:

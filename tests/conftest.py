@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, make_url, text
 from telegram.ext import Application
 
 from bot.answers import Answerer
-from bot.app import build_application
+from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import DatabaseSettings, Settings, load_settings
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.services import Services
@@ -187,7 +187,9 @@ async def running_bot(
         await application.post_init(application)
     await application.start()
     assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    await application.updater.start_polling(
+        poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES
+    )
     try:
         yield Harness(api, services, application, settings)
     finally:

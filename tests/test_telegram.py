@@ -353,3 +353,13 @@ async def test_start_up_objects_are_left_out_of_garbage_collection(bot: Harness)
     # The knowledge index and the libraries are frozen once the bot is up, so that a full
     # collection does not walk them in the middle of a burst of questions.
     assert gc.get_freeze_count() > 50_000
+
+
+async def test_an_edited_question_is_not_answered_or_logged_again(bot: Harness) -> None:
+    bot.api.send_text(LAN, "phí mã vạch bao nhiêu")
+    await bot.api.replies(LAN.id)
+    bot.api.send_edit(LAN, "phí mã vạch bao nhiêu tiền")
+    bot.api.send_text(LAN, "tccs là gì")
+    [answer] = await bot.api.replies(LAN.id)
+    assert "tiêu chuẩn cơ sở" in answer.text.lower()
+    assert [r.question for r in rows(bot)] == ["phí mã vạch bao nhiêu", "tccs là gì"]
