@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from html import escape
 from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
@@ -77,17 +78,18 @@ async def on_staff_reply(update: Update, context: Context) -> None:
     if info is None or info.chat_id is None:
         await message.reply_text("Không tìm thấy cuộc trò chuyện của câu hỏi này.")
         raise ApplicationHandlerStop
-    first = await asyncio.to_thread(svc.repository.mark_staff_answered, consultation_id, user.id)
+    follow_up = info.outcome == "staff_answered"
     try:
-        sent = await _deliver(context, message, info, follow_up=not first)
-    except TelegramError as error:
-        await message.reply_text(f"Chưa gửi được tới người hỏi: {error.message}")
+        sent = await _deliver(context, message, info, follow_up)
+    except TelegramError as error:  # not answered: the question stays in the reminders
+        await message.reply_text(f"Chưa gửi được tới người hỏi: {escape(error.message)}")
         raise ApplicationHandlerStop from None
+    await asyncio.to_thread(svc.repository.mark_staff_answered, consultation_id, user.id)
     thread = [(info.chat_id, message_id, "to_business") for message_id in sent]
     thread.append((message.chat.id, message.message_id, "to_staff"))
     await asyncio.to_thread(svc.repository.record_thread_messages, consultation_id, thread, user.id)
-    note = "trả lời bổ sung" if not first else "câu trả lời"
-    await message.reply_text(f"✅ Đã gửi {note} tới {info.person_name}.")
+    note = "trả lời bổ sung" if follow_up else "câu trả lời"
+    await message.reply_text(f"✅ Đã gửi {note} tới {escape(info.person_name)}.")
     raise ApplicationHandlerStop  # not also a question to the bot
 
 

@@ -19,7 +19,7 @@ from bot.config import KnowledgeSettings, Settings, StaffSettings
 from bot.knowledge import load_knowledge
 from bot.store.models import Consultation, DeniedAttempt
 from handlers import handoff
-from tests.botapi import Chat, FakeBotApi, Sent, User
+from tests.botapi import Chat, FakeBotApi, Fault, Sent, User
 from tests.conftest import ROOT, Harness, bot_settings, running_bot
 
 LAN = User(1001, "Lan", "Nguyễn")  # a business
@@ -296,3 +296,21 @@ async def test_baocao_sends_the_report_files(staffed: Harness) -> None:
     assert len(workbook.sheetnames) >= 2
     questions = [row[2] for row in workbook.worksheets[-1].iter_rows(min_row=2, values_only=True)]
     assert "phí đăng ký nhãn hiệu" in questions  # the consultations sheet is filled
+
+
+async def test_a_staff_reply_that_cannot_be_delivered_leaves_the_question_unanswered(
+    staffed: Harness,
+) -> None:
+    api = staffed.api
+    post = await hand_off(staffed)
+    api.faults[LAN.id] = [Fault(400, "Bad Request: chat not found")]
+    api.send_text(STAFF, "Chị gọi số 0221 3 000 000 nhé.", GROUP, post)
+    [failed] = await api.replies(GROUP.id)
+    assert "Chưa gửi được tới người hỏi" in failed.text
+    assert consultations(staffed)[0].outcome == "handed_off"  # still in the reminders
+    api.send_text(STAFF, "Chị gọi số 0221 3 000 000 nhé.", GROUP, post)
+    [delivered] = await api.replies(LAN.id)
+    assert "Cán bộ trả lời câu hỏi của bạn" in delivered.text  # the first answer, not "thêm"
+    [confirmation] = await api.replies(GROUP.id)
+    assert confirmation.text == "✅ Đã gửi câu trả lời tới Lan Nguyễn."
+    assert consultations(staffed)[0].outcome == "staff_answered"
