@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable
 from typing import Any
 
@@ -47,23 +48,31 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; updates of one chat keep their order."""
+    """Updates of different chats run concurrently; updates of one chat keep their order.
+
+    The concurrency limit counts running updates only: an update waiting for its chat's earlier
+    ones holds no slot, so one chat sending many messages cannot hold up the others.
+    """
 
     def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(2**31 - 1)  # the real limit is `_running`, taken after the chat lock
+        self._running = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
+        self._queued: Counter[int] = Counter()  # updates of a chat running or waiting
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = getattr(update, "effective_chat", None)
         user = getattr(update, "effective_user", None)
         key = chat.id if chat else (user.id if user else 0)
         lock = self._locks.setdefault(key, asyncio.Lock())
+        self._queued[key] += 1
         try:
-            async with lock:
+            async with lock, self._running:
                 await coroutine
         finally:
-            if not lock.locked() and self._locks.get(key) is lock:
-                del self._locks[key]
+            self._queued[key] -= 1
+            if not self._queued[key]:  # the last one of this chat: nobody waits on the lock
+                del self._queued[key], self._locks[key]
 
     async def initialize(self) -> None:
         return None
