@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import tempfile
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from bot.reports import (
     summary_html,
     write_report,
 )
+from bot.services import Services
 from bot.stats import Quarter, QuarterStats, quarter_stats
 from bot.store.repository import DatabaseUnavailable, LogFilter
 from handlers.common import Context, services, short
@@ -292,14 +294,14 @@ async def _attach(context: Context, group: curation.QuestionGroup, entry_id: str
     if entry is None:
         return "Mục này không còn trong cơ sở tri thức."
     path = svc.settings.knowledge_path / entry.topic / f"{entry.id}.md"
-    try:
-        original = curation.add_phrasing(path, group.example)
-    except curation.CurationError as problem:
-        return escape(str(problem))
-    loaded = svc.reload_knowledge()
-    if not loaded.ok:
-        path.write_text(original, encoding="utf-8")
-        return "Không thêm được: tệp sau khi sửa không hợp lệ, đã giữ nguyên bản cũ."
+    problem = await _edit_knowledge(
+        svc,
+        path,
+        lambda: curation.add_phrasing(path, group.example),
+        "Không thêm được: tệp sau khi sửa không hợp lệ, đã giữ nguyên bản cũ.",
+    )
+    if problem:
+        return problem
     await asyncio.to_thread(svc.repository.mark_curated, group.consultation_ids, "attached")
     return (
         f"Đã thêm cách hỏi <i>{escape(short(group.example, 160))}</i> vào mục "
@@ -310,16 +312,38 @@ async def _attach(context: Context, group: curation.QuestionGroup, entry_id: str
 async def _out_of_scope(context: Context, group: curation.QuestionGroup) -> str:
     svc = services(context)
     root = svc.settings.knowledge_path
-    try:
-        original = curation.mark_out_of_scope(root, group.example)
-    except curation.CurationError as problem:
-        return escape(str(problem))
-    loaded = svc.reload_knowledge()
-    if not loaded.ok:
-        (root / OUT_OF_SCOPE_FILE).write_text(original, encoding="utf-8")
-        return "Không ghi được: tệp ngoài phạm vi sau khi sửa không hợp lệ, đã giữ bản cũ."
+    problem = await _edit_knowledge(
+        svc,
+        root / OUT_OF_SCOPE_FILE,
+        lambda: curation.mark_out_of_scope(root, group.example),
+        "Không ghi được: tệp ngoài phạm vi sau khi sửa không hợp lệ, đã giữ bản cũ.",
+    )
+    if problem:
+        return problem
     await asyncio.to_thread(svc.repository.mark_curated, group.consultation_ids, "out_of_scope")
     return f"Đã đánh dấu <i>{escape(short(group.example, 160))}</i> là ngoài phạm vi."
+
+
+async def _edit_knowledge(
+    svc: Services, path: Path, edit: Callable[[], str], invalid: str
+) -> str | None:
+    """Edit a knowledge file and reload, in a thread (businesses keep getting answers); the
+    file is put back when the result does not load. Returns what went wrong, if anything."""
+
+    def work() -> str | None:
+        try:
+            original = edit()
+        except curation.CurationError as problem:
+            return escape(str(problem))
+        if svc.reload_knowledge().ok:
+            return None
+        if original:
+            path.write_text(original, encoding="utf-8")
+        else:  # the file did not exist before
+            path.unlink(missing_ok=True)
+        return invalid
+
+    return await asyncio.to_thread(work)
 
 
 # --- /taikb ---------------------------------------------------------------------------------
