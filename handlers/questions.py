@@ -101,15 +101,15 @@ async def ask_staff(update: Update, context: Context) -> None:
     if message is None or user is None:
         return
     question = " ".join(context.args or []).strip()
-    if not question:
+    conversation = services(context).conversation
+    person = person_of(user)
+    answered = await conversation.ask(person, question, "telegram", message.chat.id)
+    if answered.reply.empty:  # nothing written (or only emoji): nothing to pass on
         await message.chat.send_message(
             "Bạn gõ /hoicanbo kèm câu hỏi, ví dụ:\n"
             "<code>/hoicanbo Sản phẩm nước mắm của tôi cần công bố theo quy chuẩn nào?</code>"
         )
         return
-    conversation = services(context).conversation
-    person = person_of(user)
-    answered = await conversation.ask(person, question, "telegram", message.chat.id)
     await conversation.hand_off(answered.consultation_id, person.key)
     await post_to_staff(context, answered.consultation_id)
     await message.chat.send_message(handoff_confirmation(context))

@@ -363,3 +363,13 @@ async def test_an_edited_question_is_not_answered_or_logged_again(bot: Harness) 
     [answer] = await bot.api.replies(LAN.id)
     assert "tiêu chuẩn cơ sở" in answer.text.lower()
     assert [r.question for r in rows(bot)] == ["phí mã vạch bao nhiêu", "tccs là gì"]
+
+
+async def test_ask_staff_without_a_question_explains_how_and_passes_nothing_on(
+    bot: Harness,
+) -> None:
+    for text in ("/hoicanbo", "/hoicanbo 😀🙏"):
+        bot.api.send_text(LAN, text)
+        [usage] = await bot.api.replies(LAN.id)
+        assert "/hoicanbo kèm câu hỏi" in usage.text
+    assert rows(bot) == []
