@@ -41,9 +41,13 @@ async def chat(services: Services, stdin: TextIO, stdout: TextIO) -> int:
         if command in HELP:
             print(WELCOME.format(name=services.settings.agency.name), file=stdout)
             continue
-        if command in HANDOFF and last is not None:
-            await conversation.hand_off(last.consultation_id)
+        if command in HANDOFF:
+            if last is None:
+                print("\nBot: Bạn chưa hỏi câu nào để chuyển cho cán bộ.\n", file=stdout)
+                continue
+            await conversation.hand_off(last.consultation_id, person.key)
             print("\nBot: Đã chuyển câu hỏi cho cán bộ.\n", file=stdout)
+            last = None
             continue
         answered: Answered | None = None
         if text.isdigit() and 1 <= int(text) <= len(offered):
@@ -52,7 +56,8 @@ async def chat(services: Services, stdin: TextIO, stdout: TextIO) -> int:
             )
         if answered is None:
             answered = await conversation.ask(person, text, "console")
-        last = answered
+        if answered.consultation_id:  # an empty line or emoji is not a question to pass on
+            last = answered
         print(f"\nBot: {answered.reply.text}\n", file=stdout)
         offered = answered.reply.suggestions
         for number, suggestion in enumerate(offered, start=1):

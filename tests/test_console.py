@@ -49,3 +49,12 @@ async def test_telegram_style_commands_work_in_the_console(
     assert "Đã chuyển câu hỏi cho cán bộ" in text
     assert text.rstrip().endswith("Tạm biệt!")
     assert rows == [("phí mã vạch", "console", "handed_off")]  # commands are not questions
+
+
+async def test_passing_nothing_to_staff_is_said_plainly(
+    database_url: str, tmp_path: Path, settings: Settings, knowledge: KnowledgeBase
+) -> None:
+    text, rows = await talk("cb\n😀\ncb\nthoat\n", database_url, tmp_path, settings, knowledge)
+    assert text.count("Bạn chưa hỏi câu nào để chuyển cho cán bộ") == 2
+    assert "Đã chuyển câu hỏi cho cán bộ" not in text
+    assert rows == []
