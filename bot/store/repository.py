@@ -103,7 +103,8 @@ class Repository:
                 self.apply(record)
             return
         with self._people_lock:  # only now: ids from a rolled-back transaction mean nothing
-            self._people.update(found)
+            for key, ids in found.items():  # never over a profile saved meanwhile
+                self._people.setdefault(key, ids)
 
     def _people_in(
         self, session: Session, refs: Sequence[PersonRef]
@@ -178,7 +179,7 @@ class Repository:
     def save_profile(self, person: PersonRef, profile: Profile) -> None:
         """Attach the person to an organisation, found by tax code when one is given."""
 
-        def work(session: Session) -> None:
+        def work(session: Session) -> tuple[int, int | None]:
             row = _person(session, person)
             organisation = None
             if profile.tax_code:
@@ -197,19 +198,21 @@ class Repository:
             organisation.phone = profile.phone
             session.flush()
             row.organisation_id = organisation.id
-            with self._people_lock:
-                self._people[person.key] = (row.id, organisation.id)
+            return row.id, organisation.id
 
-        self._run(work)
+        ids = self._run(work)
+        with self._people_lock:  # after the commit: a rolled-back id would be reused later
+            self._people[person.key] = ids
 
     def forget_profile(self, person: PersonRef) -> None:
-        def work(session: Session) -> None:
+        def work(session: Session) -> tuple[int, int | None]:
             row = _person(session, person)
             row.organisation_id = None
-            with self._people_lock:
-                self._people[person.key] = (row.id, None)
+            return row.id, None
 
-        self._run(work)
+        ids = self._run(work)
+        with self._people_lock:
+            self._people[person.key] = ids
 
     # --- reads -------------------------------------------------------------------------------
 
