@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 
 from bot import handoff as texts
+from bot.messages import split_html
 from bot.store.models import utcnow
 from bot.store.repository import DatabaseUnavailable, ThreadInfo
 from handlers.common import Context, services
@@ -99,10 +100,10 @@ async def _deliver(
     """Send the staff reply to the business; returns the ids of the messages it received."""
     assert info.chat_id is not None
     agency = services(context).settings.agency.name
-    intro = await context.bot.send_message(
-        info.chat_id, texts.delivered(agency, info, message.text, follow_up)
-    )
-    delivered = [intro.message_id]
+    delivered = [
+        (await context.bot.send_message(info.chat_id, part)).message_id
+        for part in split_html(texts.delivered(agency, info, message.text, follow_up))
+    ]  # a long answer arrives in parts; the business may reply to any of them
     if message.text is None:  # a photo, a document...: copied with its caption
         copy = await context.bot.copy_message(info.chat_id, message.chat.id, message.message_id)
         delivered.append(copy.message_id)
@@ -123,19 +124,20 @@ async def on_business_reply(update: Update, context: Context) -> None:
     info = await asyncio.to_thread(svc.repository.thread_info, consultation_id)
     if info is None or info.group_chat_id is None or info.group_message_id is None:
         return
-    text = message.text or message.caption
-    post = await context.bot.send_message(
-        info.group_chat_id,
-        texts.business_follow_up(info, text),
-        reply_to_message_id=info.group_message_id,
-    )
-    posted = [post.message_id]
-    if message.text is None:
+    posted = [
+        (
+            await context.bot.send_message(
+                info.group_chat_id, part, reply_to_message_id=info.group_message_id
+            )
+        ).message_id
+        for part in split_html(texts.business_follow_up(info, message.text))
+    ]
+    if message.text is None:  # a photo, a document...: copied with its caption
         copy = await context.bot.copy_message(
             info.group_chat_id,
             message.chat.id,
             message.message_id,
-            reply_to_message_id=post.message_id,
+            reply_to_message_id=posted[0],
         )
         posted.append(copy.message_id)
     thread = [(info.group_chat_id, message_id, "to_staff") for message_id in posted]

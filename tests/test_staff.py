@@ -314,3 +314,18 @@ async def test_a_staff_reply_that_cannot_be_delivered_leaves_the_question_unansw
     [confirmation] = await api.replies(GROUP.id)
     assert confirmation.text == "✅ Đã gửi câu trả lời tới Lan Nguyễn."
     assert consultations(staffed)[0].outcome == "staff_answered"
+
+
+async def test_a_long_staff_reply_reaches_the_business_in_parts(staffed: Harness) -> None:
+    api = staffed.api
+    post = await hand_off(staffed)
+    reply = "Hồ sơ gồm tờ khai, mẫu nhãn và chứng từ nộp phí. " * 80  # about 4,000 characters
+    api.send_text(STAFF, reply.strip(), GROUP, post)
+    [confirmation] = await api.replies(GROUP.id)
+    assert confirmation.text == "✅ Đã gửi câu trả lời tới Lan Nguyễn."
+    parts = api.to_chat(LAN.id)[-2:]
+    assert all(len(part.text) <= 4096 for part in parts)
+    assert " ".join(p.text for p in parts).count("chứng từ nộp phí") == 80  # nothing lost
+    api.send_text(LAN, "Cảm ơn, cho hỏi thêm ạ", reply_to=parts[-1])  # a reply to the last part
+    [forwarded] = await api.replies(GROUP.id)
+    assert "hỏi thêm" in forwarded.text
