@@ -162,6 +162,8 @@ async def remind_unanswered(context: ContextTypes.DEFAULT_TYPE, morning: bool) -
     for info in infos:
         if info.group_chat_id:
             by_group.setdefault(info.group_chat_id, []).append(info)
+        else:  # its post failed, or it was spooled while the database was down: post it now
+            await post_to_staff(context, info.consultation_id)
     for group, waiting in by_group.items():
         try:
             if morning:

@@ -329,3 +329,18 @@ async def test_a_long_staff_reply_reaches_the_business_in_parts(staffed: Harness
     api.send_text(LAN, "Cảm ơn, cho hỏi thêm ạ", reply_to=parts[-1])  # a reply to the last part
     [forwarded] = await api.replies(GROUP.id)
     assert "hỏi thêm" in forwarded.text
+
+
+async def test_a_question_whose_post_to_staff_failed_is_posted_at_the_next_reminder(
+    staffed: Harness,
+) -> None:
+    api = staffed.api
+    api.faults[GROUP.id] = [Fault(502, "Bad Gateway")]
+    [answer] = await ask(staffed, LAN, OUT_OF_REACH)
+    api.press(LAN, answer, answer.button("🙋"))
+    [confirmation] = await api.replies(LAN.id)
+    assert "chuyển câu hỏi của bạn tới cán bộ" in confirmation.text
+    assert api.to_chat(GROUP.id) == []
+    await handoff.remind_unanswered(CallbackContext(staffed.application), morning=False)
+    [post] = await api.replies(GROUP.id)
+    assert OUT_OF_REACH in post.text

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, Table, Update, func, insert, select, update
+from sqlalchemy import Engine, Table, Update, and_, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -486,18 +486,23 @@ class StaffRepository(Repository):
         return self._run(work)
 
     def unanswered_handoffs(self, older_than: dt.datetime | None = None) -> list[ThreadInfo]:
-        """Handed-off questions staff have not answered yet, oldest first."""
+        """Handed-off questions staff have not answered yet, oldest first. With `older_than`:
+        those posted before it and not yet recalled, and those never posted to staff (the post
+        failed, or the hand-off was spooled while the database was down)."""
 
         def work(session: Session) -> list[str]:
             query = (
                 select(Consultation.id)
-                .join(Handoff, Handoff.consultation_id == Consultation.id)
+                .outerjoin(Handoff, Handoff.consultation_id == Consultation.id)
                 .where(Consultation.outcome == "handed_off")
-                .order_by(Handoff.posted_at)
+                .order_by(func.coalesce(Handoff.posted_at, Consultation.handed_off_at))
             )
             if older_than is not None:
-                query = query.where(Handoff.posted_at <= older_than).where(
-                    Handoff.reminded_at.is_(None)
+                query = query.where(
+                    or_(
+                        Handoff.id.is_(None),
+                        and_(Handoff.posted_at <= older_than, Handoff.reminded_at.is_(None)),
+                    )
                 )
             return list(session.scalars(query))
 
