@@ -430,3 +430,14 @@ def test_a_wrong_file_does_not_wipe_the_weeks_earlier_import(
     with pytest.raises(ValueError, match="giữ nguyên lần nhập trước"):
         service.import_eping(typo, WEEK)
     assert len(service.items(bulletin_id)) == count
+
+
+def test_an_older_bulletin_is_found_by_its_id(
+    database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    repository = service_for(database_url, settings, tmp_path).repository
+    ids = [repository.bulletin_for_week(f"2026-W{n:02d}", f"Bản tin {n}") for n in range(1, 23)]
+    oldest = repository.bulletin(ids[0])
+    assert oldest is not None
+    assert (oldest.week, oldest.items) == ("2026-W01", 0)
+    assert repository.bulletin(max(ids) + 1) is None

@@ -147,36 +147,21 @@ class BulletinRepository(Repository):
         return self._run(work)
 
     def bulletin(self, bulletin_id: int) -> BulletinInfo | None:
-        return next((b for b in self.bulletins() if b.id == bulletin_id), None)
-
-    def bulletin_id(self, week: str) -> int | None:
-        return self._run(lambda s: s.scalar(select(Bulletin.id).where(Bulletin.week == week)))
-
-    def bulletins(self, limit: int = 20) -> list[BulletinInfo]:
-        def work(session: Session) -> list[BulletinInfo]:
-            rows = list(
-                session.scalars(select(Bulletin).order_by(Bulletin.week.desc()).limit(limit))
-            )
-            found = []
-            for row in rows:
-                items = session.scalar(
-                    select(func.count(BulletinItem.id)).where(BulletinItem.bulletin_id == row.id)
-                )
-                found.append(
-                    BulletinInfo(
-                        row.id,
-                        row.week,
-                        row.title,
-                        row.status,
-                        row.created_at,
-                        row.finished_at,
-                        int(items or 0),
-                        _counts(session, row.id),
-                    )
-                )
-            return found
+        def work(session: Session) -> BulletinInfo | None:
+            row = session.get(Bulletin, bulletin_id)
+            return None if row is None else _info(session, row)
 
         return self._run(work)
+
+    def bulletins(self, limit: int = 20) -> list[BulletinInfo]:
+        return self._run(
+            lambda session: [
+                _info(session, row)
+                for row in session.scalars(
+                    select(Bulletin).order_by(Bulletin.week.desc()).limit(limit)
+                )
+            ]
+        )
 
     def replace_items(self, bulletin_id: int, source: str, items: Sequence[StoredItem]) -> None:
         """New items of one source (the week's files, an ePing import) replace its old ones."""
@@ -391,6 +376,22 @@ def _add_items(session: Session, bulletin_id: int, items: Sequence[StoredItem]) 
                 source_ref=item.source_ref,
             )
         )
+
+
+def _info(session: Session, row: Bulletin) -> BulletinInfo:
+    items = session.scalar(
+        select(func.count(BulletinItem.id)).where(BulletinItem.bulletin_id == row.id)
+    )
+    return BulletinInfo(
+        row.id,
+        row.week,
+        row.title,
+        row.status,
+        row.created_at,
+        row.finished_at,
+        int(items or 0),
+        _counts(session, row.id),
+    )
 
 
 def _counts(session: Session, bulletin_id: int) -> dict[str, int]:
