@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -239,18 +239,3 @@ class Broadcast:
     async def _retry(self, claim: Claim, error: str, delay: float, count: bool) -> None:
         at = utcnow() + dt.timedelta(seconds=delay)
         await asyncio.to_thread(self.store.mark_retry, claim.delivery_id, error, at, count)
-
-
-def recipients(
-    subscriptions: Sequence[tuple[int, tuple[str, ...], tuple[str, ...]]], render: Render
-) -> list[int]:
-    """Subscribers for whom the bulletin has at least one item (others get nothing)."""
-    found = []
-    cache: dict[tuple[tuple[str, ...], tuple[str, ...]], bool] = {}
-    for subscriber_id, topics, markets in subscriptions:
-        key = (topics, markets)
-        if key not in cache:
-            cache[key] = bool(render(topics, markets))
-        if cache[key]:
-            found.append(subscriber_id)
-    return found

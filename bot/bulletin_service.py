@@ -14,7 +14,6 @@ from bot.broadcast import (
     RateLimiter,
     Render,
     Sender,
-    recipients,
 )
 from bot.bulletin import (
     WHOLE_FILE,
@@ -85,12 +84,14 @@ class BulletinService:
         """The bulletin as a subscriber to every topic and market would receive it."""
         return self.renderer(bulletin_id, week)((), ())
 
-    def prepare(self, bulletin_id: int, week: Week) -> int:
+    def prepare(self, bulletin_id: int) -> int:
         """Deliveries for every active subscriber with at least one matching item."""
-        subscriptions = [
-            (s.subscriber_id, s.topics, s.markets) for s in self.repository.active_subscriptions()
+        items = self.items(bulletin_id)
+        found = [
+            s.subscriber_id
+            for s in self.repository.active_subscriptions()
+            if matching(items, s.topics, s.markets)
         ]
-        found = recipients(subscriptions, self.renderer(bulletin_id, week))
         return self.repository.prepare_deliveries(bulletin_id, found)
 
     def broadcast_settings(self) -> BroadcastSettings:
@@ -117,7 +118,7 @@ class BulletinService:
             raise LookupError(f"no bulletin {bulletin_id}")
         week = Week.parse(info.week)
         await asyncio.to_thread(self.repository.set_status, bulletin_id, "sending")
-        await asyncio.to_thread(self.prepare, bulletin_id, week)
+        await asyncio.to_thread(self.prepare, bulletin_id)
         engine = Broadcast(
             self.repository,
             sender,

@@ -8,6 +8,7 @@ import argparse
 import json
 import re
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
@@ -334,24 +335,30 @@ def _bulletin_send(args: argparse.Namespace, settings: Settings) -> int:
         print(f"The bulletin of {week.key} has no item to send.", file=sys.stderr)
         return 1
     service.repository.set_status(bulletin_id, "approved")
-    service.prepare(bulletin_id, week)
-    total = sum(service.repository.progress(bulletin_id).values())
     done = {"sent", "failed", "inactive"}
 
     async def send() -> dict[str, int]:
         assert settings.telegram_token is not None
-        with tqdm(total=total, unit="recipient", desc=f"Bulletin {week.key}") as bar:
+        with tqdm(unit="recipient", desc=f"Bulletin {week.key}") as bar:
+            shown = 0.0
 
-            def update(progress: object) -> None:
+            def refresh() -> None:
                 counts = service.repository.progress(bulletin_id)
+                bar.total = sum(counts.values())
                 bar.n = sum(counts[status] for status in done)
                 bar.refresh()
+
+            def update(_progress: object) -> None:
+                nonlocal shown
+                if time.monotonic() - shown >= 1.0:  # one count a second, not one per message
+                    shown = time.monotonic()
+                    refresh()
 
             async with TelegramSender(
                 settings.telegram_token, settings.telegram_base_url
             ) as sender:
                 result = await service.send(bulletin_id, sender, update)
-            update(result)
+            refresh()
             return result.counts
 
     counts = asyncio.run(send())

@@ -97,7 +97,7 @@ async def test_faults_are_handled_and_everyone_active_gets_exactly_one_copy(
     bulletin_id = service.add_item(WEEK, items()[0])
     service.add_item(WEEK, items()[2])
     service.repository.set_status(bulletin_id, "approved")
-    service.prepare(bulletin_id, WEEK)
+    service.prepare(bulletin_id)
     parts = len(service.preview(bulletin_id, WEEK))
     started = time.monotonic()
     async with TelegramSender(TOKEN, botapi.base_url) as sender:
@@ -151,7 +151,7 @@ async def test_rates_overall_and_per_chat_are_respected(
     bulletin_id = 0
     for item in long_items:
         bulletin_id = service.add_item(WEEK, item)
-    service.prepare(bulletin_id, WEEK)
+    service.prepare(bulletin_id)
     parts = len(service.preview(bulletin_id, WEEK))
     assert parts >= 2
     limits = BroadcastSettings(rate=10, per_chat_interval=0.5, backoff=0.05, lease=1)
@@ -176,7 +176,7 @@ async def test_two_senders_at_once_never_send_the_same_delivery(
     second = service_for(database_url, settings, tmp_path)  # its own engine and connections
     chats = subscribe(first, 60)
     bulletin_id = first.add_item(WEEK, items()[0])
-    first.prepare(bulletin_id, WEEK)
+    first.prepare(bulletin_id)
     async with (
         TelegramSender(TOKEN, botapi.base_url) as one,
         TelegramSender(TOKEN, botapi.base_url) as two,
