@@ -30,7 +30,7 @@ from bot.bulletin import MARKET_LABELS, MARKETS, TOPIC_LABELS, TOPICS, Item, Wee
 from bot.bulletin_service import BulletinService
 from bot.store.repository import DatabaseUnavailable
 from bot.telegram_sender import TelegramSender
-from handlers.common import Context, person_of, services
+from handlers.common import BUSY, Context, person_of, services
 from handlers.staff import NOT_PERMITTED, register_staff_command
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ CHOICE = "bulletin_choice"
 DRAFT = "bulletin_item"
 TASK = "broadcast_task"
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-BUSY = "Cơ sở dữ liệu đang bận, bạn thử lại sau ít phút."
 STATUS_LABELS = {
     "draft": "đang soạn", "approved": "đã duyệt", "sending": "đang gửi", "sent": "đã gửi",
 }  # fmt: skip

@@ -34,6 +34,7 @@ TOPIC_BUTTONS = (
 HELPFUL = "👍 Hữu ích"
 NOT_HELPFUL = "👎 Chưa đúng"
 ASK_STAFF = "🙋 Hỏi cán bộ"
+BUSY = "Cơ sở dữ liệu đang bận, bạn thử lại sau ít phút."
 
 
 def services(context: Context) -> Services:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 
 from telegram import Update
 from telegram.error import TelegramError
 
-from handlers.common import Context
+from bot.store.repository import DatabaseUnavailable
+from handlers.common import BUSY, Context
 
 log = logging.getLogger(__name__)
 APOLOGY = (
@@ -18,14 +20,32 @@ APOLOGY = (
 
 
 async def on_error(update: object, context: Context) -> None:
+    if isinstance(context.error, DatabaseUnavailable) and isinstance(update, Update):
+        # A moment's outage, not a bug: say so plainly (no /hoicanbo, which needs it too).
+        log.warning("database unavailable while handling a %s", _kind(update))
+        await _tell(update, BUSY)
+        return
     payload = update.to_dict() if isinstance(update, Update) else repr(update)
     log.error(
         "error while handling update %s",
         json.dumps(payload, ensure_ascii=False, default=str)[:2000],
         exc_info=context.error,
     )
-    if isinstance(update, Update) and update.effective_chat:
-        try:
-            await update.effective_chat.send_message(APOLOGY)
-        except TelegramError:
-            log.warning("could not send the apology to chat %s", update.effective_chat.id)
+    if isinstance(update, Update):
+        await _tell(update, APOLOGY)
+
+
+async def _tell(update: Update, text: str) -> None:
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):  # stop the button's spinner
+            await update.callback_query.answer()
+    if update.effective_chat is None:
+        return
+    try:
+        await update.effective_chat.send_message(text)
+    except TelegramError:
+        log.warning("could not tell chat %s about an error", update.effective_chat.id)
+
+
+def _kind(update: Update) -> str:
+    return "button press" if update.callback_query is not None else "message"

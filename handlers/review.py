@@ -32,7 +32,7 @@ from bot.reports import (
 from bot.services import Services
 from bot.stats import Quarter, QuarterStats, quarter_stats
 from bot.store.repository import DatabaseUnavailable, LogFilter
-from handlers.common import Context, services, short
+from handlers.common import BUSY, Context, services, short
 from handlers.staff import NOT_PERMITTED, register_staff_command
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -65,7 +65,6 @@ OUTCOME_WORDS = {
     "staff_answered": "staff_answered",
     "negative": "negative", "chuadung": "negative",
 }  # fmt: skip
-BUSY = "Cơ sở dữ liệu đang bận, bạn thử lại sau ít phút."
 CURATION_GROUPS = "curation_groups"
 
 

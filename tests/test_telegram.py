@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.store.models import Consultation, Organisation, Person
 from bot.store.records import ConsultationRecord, Record
+from bot.store.repository import DatabaseUnavailable
 from tests.botapi import BOT_USERNAME, Chat, FakeBotApi, User
 from tests.conftest import ENTRY, Harness, backend, bot_settings, running_bot
 from tests.tcpproxy import TcpProxy
@@ -209,6 +210,17 @@ async def test_an_error_inside_a_handler_gets_an_apology_and_the_bot_goes_on(
     monkeypatch.undo()
     [answer] = await ask(bot, LAN, "mã vạch là gì")
     assert "Căn cứ" in answer.text
+
+
+async def test_a_database_outage_in_any_handler_is_said_plainly(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(*args: object) -> None:
+        raise DatabaseUnavailable("connection refused")
+
+    monkeypatch.setattr(bot.services.bulletins.repository, "unsubscribe", down)
+    [reply] = await ask(bot, LAN, "/huydangky")
+    assert reply.text == "Cơ sở dữ liệu đang bận, bạn thử lại sau ít phút."
 
 
 async def test_long_answer_is_split_under_telegrams_limit(
