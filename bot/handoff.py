@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from html import escape
-from zoneinfo import ZoneInfo
 
 from bot.knowledge import TOPIC_LABELS
+from bot.stats import to_vietnam
 from bot.store.repository import ThreadInfo
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 QUESTION_PREVIEW = 300
 
 
 def local_time(moment: dt.datetime) -> str:
-    return moment.replace(tzinfo=dt.UTC).astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
+    return to_vietnam(moment).strftime("%H:%M %d/%m/%Y")
 
 
 def short_id(consultation_id: str) -> str:

@@ -13,7 +13,6 @@ import tempfile
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
@@ -30,12 +29,12 @@ from bot.reports import (
     write_report,
 )
 from bot.services import Services
-from bot.stats import Quarter, QuarterStats, quarter_stats
+from bot.stats import Quarter, QuarterStats, quarter_stats, to_utc, to_vietnam
+from bot.store.models import utcnow
 from bot.store.repository import DatabaseUnavailable, LogFilter
 from handlers.common import BUSY, Context, services, short
 from handlers.staff import NOT_PERMITTED, register_staff_command
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 PAGE = 8
 GROUPS_SHOWN = 8
 OUTCOME_LABELS = {
@@ -100,8 +99,7 @@ def parse_day(text: str) -> dt.date:
 
 def vietnam_midnight(day: dt.date, plus_days: int = 0) -> dt.datetime:
     """Midnight in Vietnam, as the naive UTC the database stores."""
-    local = dt.datetime.combine(day + dt.timedelta(days=plus_days), dt.time(), tzinfo=VIETNAM)
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
+    return to_utc(dt.datetime.combine(day + dt.timedelta(days=plus_days), dt.time()))
 
 
 def encode(where: LogFilter, page: int) -> str:
@@ -416,7 +414,7 @@ async def _requested_stats(update: Update, context: Context) -> QuarterStats | N
 
 
 def vietnam_today() -> dt.date:
-    return dt.datetime.now(VIETNAM).date()
+    return to_vietnam(utcnow()).date()
 
 
 async def show_stats(update: Update, context: Context) -> None:
