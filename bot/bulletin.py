@@ -32,6 +32,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
+from bot.knowledge import FRONT_MATTER, DatesAsText, Problem  # shared with `kb check`
 from bot.markdown import to_html
 from bot.messages import LIMIT, split_html
 
@@ -72,7 +73,6 @@ CONTINUED_ROOM = 200  # room kept in every part for the "continued" heading of p
 DATE_FORMAT = "%d/%m/%Y"
 
 _WEEK = re.compile(r"^(\d{4})\s*[-/ ]?\s*W\s*(\d{1,2})$", re.IGNORECASE)
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 _FILE_FIELDS = ("title", "topic", "markets", "link", "deadline")
 _REQUIRED_FIELDS = ("title", "topic", "markets")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
@@ -259,18 +259,6 @@ def _local_day(day: dt.date) -> dt.date:
 
 
 @dataclass(frozen=True)
-class Problem:
-    """Something staff must fix, named the way `kb check` names knowledge problems."""
-
-    file: str
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.field}: {self.reason}"
-
-
-@dataclass(frozen=True)
 class Item:
     """One piece of news. No markets means every market (e.g. a change in Vietnamese rules).
 
@@ -357,20 +345,6 @@ def load_week_folder(folder: Path) -> tuple[list[Item], list[Problem]]:
     return by_deadline(items), problems
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
-    """Safe YAML whose dates stay text: a wrong date is then reported on its field.
-
-    PyYAML turns "2026-13-01" into a ValueError for the whole file, not a YAML error.
-    """
-
-
-def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
-    return str(node.value)
-
-
-_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
-
-
 def _load_item_file(file: Path, name: str, problems: list[Problem]) -> Item | None:
     found: list[Problem] = []
 
@@ -382,14 +356,14 @@ def _load_item_file(file: Path, name: str, problems: list[Problem]) -> Item | No
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(name, "file", f"không đọc được tệp (cần lưu dạng UTF-8): {exc}"))
         return None
-    match = _FRONT_MATTER.match(text.lstrip("\ufeff"))
+    match = FRONT_MATTER.match(text.lstrip("\ufeff"))
     if not match:
         problems.append(
             Problem(name, "front matter", "thiếu phần đầu: tệp phải bắt đầu bằng dòng '---'")
         )
         return None
     try:
-        meta = yaml.load(match.group(1), Loader=_FrontMatterLoader)  # a SafeLoader subclass
+        meta = yaml.load(match.group(1), Loader=DatesAsText)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         reason = " ".join(str(exc).split())
         problems.append(Problem(name, "front matter", f"YAML không hợp lệ: {reason}"))

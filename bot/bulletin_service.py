@@ -18,7 +18,6 @@ from bot.broadcast import (
 from bot.bulletin import (
     WHOLE_FILE,
     Item,
-    Problem,
     Week,
     import_eping,
     load_week_folder,
@@ -26,6 +25,7 @@ from bot.bulletin import (
     render,
 )
 from bot.config import Settings
+from bot.knowledge import Problem
 from bot.store.bulletins import BulletinRepository, StoredItem
 
 

@@ -36,7 +36,7 @@ MIN_QUESTIONS = 4
 REQUIRED = ("id", "topic", "title", "title_en", "questions", "keywords", "legal_basis", "reviewed")
 OPTIONAL = ("related", "valid_from", "valid_until")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 _ENGLISH = frozenset(
     [
         "how",
@@ -263,12 +263,12 @@ def _load_entry(
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(name, "file", f"cannot be read: {exc}"))
         return None
-    match = _FRONT_MATTER.match(text.lstrip("\ufeff"))
+    match = FRONT_MATTER.match(text.lstrip("\ufeff"))
     if not match:
         problems.append(Problem(name, "front matter", "missing: the file must start with '---'"))
         return None
     try:
-        meta = yaml.load(match.group(1), Loader=_DatesAsText)
+        meta = yaml.load(match.group(1), Loader=DatesAsText)
     except yaml.YAMLError as exc:
         reason = " ".join(str(exc).split())
         problems.append(Problem(name, "front matter", f"not valid YAML: {reason}"))
@@ -347,12 +347,12 @@ def _load_entry(
     )
 
 
-class _DatesAsText(yaml.SafeLoader):
+class DatesAsText(yaml.SafeLoader):
     """Safe YAML that leaves dates as text, so "2026-13-01" is reported on its own field
     (PyYAML's own date parsing raises a bare ValueError for the whole file)."""
 
 
-_DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: str(node.value))
+DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: str(node.value))
 
 
 def _display(file: Path, root: Path) -> str:

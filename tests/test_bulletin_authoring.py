@@ -16,7 +16,6 @@ from bot.bulletin import (
     TOPIC_LABELS,
     TOPICS,
     Item,
-    Problem,
     Week,
     by_deadline,
     import_eping,
@@ -26,6 +25,7 @@ from bot.bulletin import (
     render,
     render_text,
 )
+from bot.knowledge import Problem
 from bot.messages import LIMIT
 from tests.conftest import DATA, ROOT
 
