@@ -7,7 +7,6 @@ keep-alive pool and does the same job at a fraction of the cost (bench/e2e.py me
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -86,9 +85,7 @@ class AiohttpRequest(BaseRequest):
                 method, url, data=data, json=body, timeout=timeout
             ) as response:
                 return response.status, await response.read()
-        except TimeoutError as error:
-            raise TimedOut from error
-        except asyncio.TimeoutError as error:  # noqa: UP041 - aiohttp may raise either
+        except TimeoutError as error:  # asyncio.TimeoutError is the same class since 3.11
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error

@@ -17,7 +17,7 @@ def run_telegram(settings: Settings) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp").setLevel(logging.WARNING)
     logging.getLogger("telegram.ext").addFilter(_not_invalid_token)
     application = build_application(settings)
     loop = asyncio.new_event_loop()
