@@ -158,8 +158,9 @@ def _inside(problem_file: Path, root: Path, scope: Path) -> bool:
     return not path.exists() or path == scope or scope in path.parents
 
 
-def _schema_problem(settings: Settings) -> str | None:
-    """One line when the database is reachable but not migrated; outages are fine (spool)."""
+def _schema_problem(settings: Settings, spool: bool = False) -> str | None:
+    """One line when the database is not migrated, or (for commands that have no spool to
+    fall back on) not reachable; the chat commands carry on and spool their log."""
     from sqlalchemy.exc import OperationalError
 
     from bot.store.database import create_database_engine, schema_is_current
@@ -169,6 +170,8 @@ def _schema_problem(settings: Settings) -> str | None:
         if not schema_is_current(engine):
             return "The database schema is not up to date: run `python -m bot db upgrade`."
     except OperationalError as exc:
+        if not spool:
+            return f"Cannot reach the database: {str(exc.orig).splitlines()[0]}"
         print(f"Database unavailable, answers will be spooled: {exc.orig}", file=sys.stderr)
     finally:
         engine.dispose()
@@ -179,7 +182,7 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import run_console
     from bot.services import Services
 
-    if problem := _schema_problem(settings):
+    if problem := _schema_problem(settings, spool=True):
         print(problem, file=sys.stderr)
         return 2
     services = Services.open(settings)
@@ -201,7 +204,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    if problem := _schema_problem(settings):
+    if problem := _schema_problem(settings, spool=True):
         print(problem, file=sys.stderr)
         return 2
     from bot.telegram_runner import run_telegram

@@ -10,7 +10,9 @@ from tests.conftest import ROOT, WriteEntry
 KEYS = {"question", "topic", "entry_id", "confidence", "answer", "sources", "suggestions"}
 
 
-def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str | None = None, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -19,7 +21,7 @@ def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.Co
         cwd=cwd,
         timeout=60,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **(env or {})},
     )
 
 
@@ -95,3 +97,11 @@ def test_a_bad_week_is_one_clear_line_for_every_bulletin_command() -> None:
         assert result.returncode == 2
         assert "không có tuần 99" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_bulletin_commands_say_in_one_line_that_the_database_is_unreachable() -> None:
+    unreachable = {"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+    result = run("bulletin", "preview", env=unreachable)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Cannot reach the database:")
+    assert len(result.stderr.strip().splitlines()) == 1
