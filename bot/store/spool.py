@@ -40,10 +40,6 @@ class Spool:
                 os.fsync(handle.fileno())
             self._pending = True
 
-    def __len__(self) -> int:
-        with self._file:
-            return len(self._read())
-
     def _read(self) -> list[str]:
         if not self.path.exists():
             return []
