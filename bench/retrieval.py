@@ -1,6 +1,6 @@
 """Retrieval benchmark: accuracy, abstention and latency of the engine against two baselines.
 
-    .venv/bin/python bench/retrieval.py [--sets tests/data/*.tsv] [--synthetic 5000]
+    .venv/bin/python bench/retrieval.py [--sets tests/data/questions*.tsv] [--synthetic 5000]
 
 Baselines use the same knowledge base (entries and out-of-scope groups); their abstention
 cut-off is tuned on the labelled set itself (an advantage the engine does not get), so the
@@ -37,7 +37,7 @@ Predict = Callable[[str], str | None]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--sets", nargs="*", type=Path, default=sorted(ROOT.glob("tests/data/*.tsv"))
+        "--sets", nargs="*", type=Path, default=sorted(ROOT.glob("tests/data/questions*.tsv"))
     )
     parser.add_argument("--synthetic", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)

@@ -5,14 +5,18 @@ honest abstention that lists the closest topics and offers to ask staff.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from typing import Any, Literal
 
+from bot import wording
+from bot.choice import Answer, Choice, Chooser, Clarify, NotCovered
 from bot.config import Agency, RetrievalSettings
 from bot.knowledge import TOPIC_LABELS, Entry, KnowledgeBase
 from bot.markdown import to_html, to_plain
+from bot.reading import Reader, Reading
 from bot.retrieval import SearchResult
+from bot.store.records import Turn
 from bot.text import tokens
 
 Outcome = Literal["answered", "abstained"]
@@ -23,6 +27,15 @@ class Suggestion:
     entry_id: str
     title: str
     topic: str
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a clarifying question: the subject and intent it settles."""
+
+    label: str
+    subject: str
+    intent: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,10 @@ class Reply:
     out_of_scope: str | None = None
     empty: bool = False
     footer: tuple[str, ...] = field(default=())
+    subject: str | None = None
+    intent: str | None = None
+    clarify: tuple[Option, ...] = ()
+    used_context: bool = False
 
     @property
     def text(self) -> str:
@@ -65,6 +82,9 @@ class Reply:
             ],
         }
 
+    def as_conversation_json(self) -> dict[str, Any]:
+        return self.as_json() | {"clarify": [option.label for option in self.clarify]}
+
 
 class Answerer:
     """The question-answering core: knowledge base + thresholds + agency details."""
@@ -78,6 +98,8 @@ class Answerer:
         self.knowledge = knowledge
         self.agency = agency or Agency()
         self.settings = settings or RetrievalSettings()
+        self.reader = Reader(knowledge.index, knowledge.vocabulary)
+        self.chooser = Chooser(knowledge, self.settings.threshold)
 
     def warm(self) -> None:
         """Render every answer once and run one search, before the first business asks: a
@@ -86,32 +108,99 @@ class Answerer:
             to_html(entry.body)
         self.ask("đăng ký mã số mã vạch")
 
-    def ask(self, question: str, today: dt.date | None = None) -> Reply:
+    def ask(
+        self, question: str, today: dt.date | None = None, context: Turn | None = None
+    ) -> Reply:
         if not tokens(question):
             return self._empty(question)
-        result = self.knowledge.search(question, limit=self.settings.suggestions + 1, today=today)
-        best = result.best
-        if best is None or best.confidence < self.settings.threshold:
-            return self._abstain(question, result)
-        entry = self.knowledge.entries[best.id]
-        return self._answer(question, entry, result)
+        day = today or dt.date.today()
+        reading = self.reader.read(question, context)
+        query = self._query(reading)
+        result = self.knowledge.search(query, limit=self.settings.suggestions + 1, today=day)
+        choice = self.chooser.choose(reading, result, day)
+        reply = self._reply(question, reading, result, choice)
+        return replace(reply, used_context=reading.used_context)
 
     def answer_entry(self, entry_id: str, question: str | None = None) -> Reply:
         """Answer a chosen entry directly (a follow-up button, topic browsing)."""
         entry = self.knowledge.entries[entry_id]
         return self._answer(question or entry.title, entry, None)
 
-    def _answer(self, question: str, entry: Entry, result: SearchResult | None) -> Reply:
-        confidence = result.confidence if result else 1.0
+    def answer_facets(self, subject: str, intent: str, today: dt.date | None = None) -> Reply:
+        """A clarifying button was pressed: the question is now exactly (subject, intent)."""
+        vocabulary = self.knowledge.vocabulary
+        question = f"{vocabulary.label(intent)} - {vocabulary.label(subject)}"
+        reading = Reading(question, question, (subject,), (intent,))
+        result = self.knowledge.search(self._query(reading), today=today or dt.date.today())
+        choice = self.chooser.choose(reading, result, today or dt.date.today())
+        return self._reply(question, reading, result, choice)
+
+    def _query(self, reading: Reading) -> str:
+        """What the index searches: the asking sentence(s), plus the names of facets taken
+        from the conversation ("phí bao nhiêu?" is searched as barcode fees)."""
+        if not reading.used_context:
+            return reading.text
+        vocabulary = self.knowledge.vocabulary
+        extra = [
+            vocabulary.label(facet_id)
+            for facet_id, taken in (
+                (reading.subject, reading.subject_from_context),
+                (reading.intent, reading.intent_from_context),
+            )
+            if facet_id and taken
+        ]
+        return " ".join([reading.text, *extra])
+
+    def _reply(
+        self, question: str, reading: Reading, result: SearchResult, choice: Choice
+    ) -> Reply:
+        facets = {"subject": reading.subject, "intent": reading.intent}
+        if isinstance(choice, Answer):
+            entry = self.knowledge.entries[choice.entry_id]
+            reply = self._answer(question, entry, result, choice.confidence, reading.intent)
+            if choice.second:
+                second = self._suggestions([choice.second])
+                reply = replace(reply, suggestions=(second + reply.suggestions)[:3])
+            subject = next((s for s in reading.subjects if s in entry.subjects), None)
+            intent = next((i for i in reading.intents if i in entry.intents), None)
+            return replace(
+                reply,
+                subject=subject or (entry.subjects[0] if entry.subjects else None),
+                intent=intent or (entry.intents[0] if entry.intents else None),
+            )
+        if isinstance(choice, Clarify):
+            return replace(self._clarify(question, choice), **facets)
+        if isinstance(choice, NotCovered):
+            return replace(self._not_covered(question, choice, result), **facets)
+        best = result.best
+        if best is None or best.confidence < self.settings.threshold:
+            return replace(self._abstain(question, result), **facets)
+        entry = self.knowledge.entries[best.id]
+        reply = self._answer(question, entry, result, best.confidence, reading.intent)
+        return replace(
+            reply,
+            subject=entry.subjects[0] if entry.subjects else None,
+            intent=reading.intent or (entry.intents[0] if entry.intents else None),
+        )
+
+    def _answer(
+        self,
+        question: str,
+        entry: Entry,
+        result: SearchResult | None,
+        confidence: float = 1.0,
+        intent: str | None = None,
+    ) -> Reply:
         footer: list[str] = []
         if entry.legal_basis:
-            footer.append("Căn cứ: " + "; ".join(entry.legal_basis) + ".")
+            footer.append(wording.LEGAL_BASIS.format(basis="; ".join(entry.legal_basis)))
         if entry.topic != "smalltalk":
-            footer.append(f"Thông tin rà soát ngày {entry.reviewed.strftime('%d/%m/%Y')}.")
+            footer.append(wording.REVIEWED.format(date=entry.reviewed.strftime("%d/%m/%Y")))
+        lead = entry.lead(intent)
         return Reply(
             question=question,
             outcome="answered",
-            markdown=entry.body,
+            markdown=f"{lead}\n\n{entry.body}" if lead else entry.body,
             topic=entry.topic,
             entry_id=entry.id,
             confidence=confidence,
@@ -120,41 +209,69 @@ class Answerer:
             suggestions=self._follow_ups(entry, result),
             offer_handoff=confidence < self.settings.low_confidence,
             footer=tuple(footer),
+            subject=entry.subjects[0] if entry.subjects else None,
+            intent=entry.intents[0] if entry.intents else None,
         )
 
     def _follow_ups(self, entry: Entry, result: SearchResult | None) -> tuple[Suggestion, ...]:
         ids = [i for i in entry.related if i in self.knowledge.entries]
         if result:
             ids += [m.id for m in result.matches[1:] if m.id != entry.id]
-        return self._suggestions(ids)
+        return self._suggestions([i for i in ids if i != entry.id])
 
     def _suggestions(self, ids: list[str]) -> tuple[Suggestion, ...]:
         unique = list(dict.fromkeys(ids))[: self.settings.suggestions]
         entries = [self.knowledge.entries[i] for i in unique if i in self.knowledge.entries]
         return tuple(Suggestion(e.id, e.title, e.topic) for e in entries)
 
+    def _clarify(self, question: str, choice: Clarify) -> Reply:
+        vocabulary = self.knowledge.vocabulary
+        if choice.subject:
+            text = wording.CLARIFY_INTENT.format(subject=vocabulary.label(choice.subject))
+            options = [Option(vocabulary.label(i), s, i) for s, i in choice.pairs]
+        else:
+            intent = vocabulary.label(choice.intent or "").lower()
+            text = wording.CLARIFY_SUBJECT.format(intent=intent)
+            options = [Option(vocabulary.label(s), s, i) for s, i in choice.pairs]
+        return Reply(
+            question=question, outcome="abstained", markdown=text, clarify=tuple(options)
+        )
+
+    def _not_covered(self, question: str, choice: NotCovered, result: SearchResult) -> Reply:
+        vocabulary = self.knowledge.vocabulary
+        text = wording.NOT_COVERED.format(
+            intent=vocabulary.label(choice.intent).lower(),
+            subject=vocabulary.label(choice.subject).lower(),
+            agency=self.agency.name,
+        )
+        nearby = [
+            e.id
+            for e in self.knowledge.entries.values()
+            if choice.subject in e.subjects
+        ]
+        nearby.sort(key=lambda i: -result.score(i))
+        return Reply(
+            question=question,
+            outcome="abstained",
+            markdown=text,
+            suggestions=self._suggestions(nearby),
+            offer_handoff=True,
+        )
+
     def _abstain(self, question: str, result: SearchResult) -> Reply:
         rejected = result.out_of_scope
         closest = [m.id for m in result.matches if m.topic != "smalltalk"]
         suggestions = () if rejected else self._suggestions(closest)
-        lines = ["Xin lỗi, tôi **chưa chắc chắn** về câu trả lời cho câu hỏi này."]
+        lines = [wording.NOT_SURE]
         if rejected:
             group = self.knowledge.out_of_scope[rejected.id]
-            lines = [
-                "Câu hỏi này nằm ngoài các lĩnh vực tôi được giao hỗ trợ "
-                "(mã số mã vạch, tiêu chuẩn cơ sở, công bố hợp chuẩn/hợp quy, "
-                "sở hữu công nghiệp, TBT).",
-                group.redirect,
-            ]
+            lines = [wording.OUT_OF_SCOPE, group.redirect]
         elif suggestions:
-            lines.append("Có thể bạn muốn hỏi về:")
+            lines.append(wording.MAYBE)
             lines.append(
                 "\n".join(f"- {s.title} ({TOPIC_LABELS[s.topic].lower()})" for s in suggestions)
             )
-        lines.append(
-            "Bạn có thể hỏi lại cụ thể hơn, hoặc để tôi chuyển câu hỏi tới cán bộ của "
-            f"{self.agency.name}; cán bộ sẽ trả lời ngay trong cuộc trò chuyện này."
-        )
+        lines.append(wording.ASK_STAFF.format(agency=self.agency.name))
         best = result.best
         return Reply(
             question=question,
@@ -167,8 +284,4 @@ class Answerer:
         )
 
     def _empty(self, question: str) -> Reply:
-        text = (
-            "Tôi chưa đọc được câu hỏi nào. Bạn hãy gõ câu hỏi bằng chữ, ví dụ: "
-            "*Phí đăng ký mã số mã vạch là bao nhiêu?* hoặc *Hồ sơ đăng ký nhãn hiệu gồm những gì?*"
-        )
-        return Reply(question=question, outcome="abstained", markdown=text, empty=True)
+        return Reply(question=question, outcome="abstained", markdown=wording.EMPTY, empty=True)

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, TextIO, cast
 from bot.answers import Answerer, Reply
 from bot.bulletin import Week
 from bot.config import ConfigError, Settings, load_settings
+from bot.conversation import context_after
 from bot.knowledge import LoadResult, load_knowledge
+from bot.store.records import Turn
 
 if TYPE_CHECKING:
     from bot.bulletin_service import BulletinService
@@ -47,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", help="answer questions (arguments, or one per stdin line)")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    ask.add_argument(
+        "--conversation",
+        action="store_true",
+        help="stdin lines are turns of a conversation; a blank line starts a new one",
+    )
     ask.add_argument("question", nargs="*", help="the question; several words are joined")
     ask.set_defaults(handler=_ask)
 
@@ -106,9 +113,16 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         questions = [" ".join(args.question)]
     else:
         questions = (line.rstrip("\r\n") for line in sys.stdin)
+    context: Turn | None = None
     for question in questions:
-        reply = answerer.ask(question)
-        if args.json:
+        if args.conversation and not question.strip():
+            context = None  # a blank line starts a new conversation
+            continue
+        reply = answerer.ask(question, context=context if args.conversation else None)
+        context = context_after(context, reply)
+        if args.json and args.conversation:
+            print(json.dumps(reply.as_conversation_json(), ensure_ascii=False), flush=True)
+        elif args.json:
             print(json.dumps(reply.as_json(), ensure_ascii=False), flush=True)
         else:
             print(_readable(reply), flush=True)
@@ -121,6 +135,8 @@ def _readable(reply: Reply) -> str:
     else:
         head = f"[chưa chắc chắn · độ tin cậy {reply.confidence:.2f}]"
     lines = [head, reply.text]
+    if reply.clarify:
+        lines += [f"  - {option.label}" for option in reply.clarify]
     if reply.suggestions and reply.topic:
         lines.append("Câu hỏi liên quan:")
         lines += [f"  - {s.title}" for s in reply.suggestions]
@@ -135,6 +151,8 @@ def _kb_check(args: argparse.Namespace, settings: Settings) -> int:
     shown = [p for p in loaded.problems if _inside(Path(p.file), root, scope)]
     for problem in shown:
         print(problem)
+    if warning := settings.agency.missing_warning():
+        print(warning)
     errors = [p for p in shown if not p.warning]
     entries = len(loaded.knowledge)
     summary = (
@@ -377,10 +395,29 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.store.database import upgrade
 
+    existed = _database_exists(settings.database_url)
     try:
         upgrade(settings.database_url)
     except OperationalError as exc:
         print(f"Cannot reach the database: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
+    if not existed:
+        print(f"Created the database: {_shown_url(settings.database_url)}", file=sys.stderr)
     print("Database schema is up to date.", file=sys.stderr)
     return 0
+
+
+def _database_exists(url: str) -> bool:
+    """For SQLite, whether the file is there before the upgrade; other servers exist already."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    return bool(parsed.database) and parsed.database != ":memory:" and Path(parsed.database).exists()
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -25,22 +25,52 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+PLACEHOLDER = "[CẦN CẬP NHẬT"
+
+
 class Agency(_Section):
     name: str = "Sở Khoa học và Công nghệ tỉnh Hưng Yên"
     unit: str = "Phòng Tiêu chuẩn, Đo lường, Chất lượng và Sở hữu trí tuệ"
-    address: str = "[CẦN CẬP NHẬT: địa chỉ]"
-    phone: str = "[CẦN CẬP NHẬT: số điện thoại]"
-    email: str = "[CẦN CẬP NHẬT: e-mail]"
-    website: str = "[CẦN CẬP NHẬT: trang thông tin điện tử]"
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    website: str = ""
     hours: str = "Thứ Hai đến Thứ Sáu, giờ hành chính"
+
+    def shown(self, name: str) -> str:
+        """A field as a business may see it: empty while it is unset or still a placeholder."""
+        value = str(getattr(self, name)).strip()
+        return "" if value.startswith(PLACEHOLDER) else value
+
+    def missing(self) -> list[str]:
+        """Contact fields staff still have to fill in (never shown to a business meanwhile)."""
+        fields = ("name", "unit", "address", "phone", "email", "website", "hours")
+        return [name for name in fields if not self.shown(name)]
 
     @property
     def contact(self) -> str:
-        """One line that tells a business how to reach the office."""
+        """One short line that tells a business how to reach the office, with only the
+        details that are configured."""
+        parts = [self.shown("name") + (f" ({self.shown('unit')})" if self.shown("unit") else "")]
+        for label, name in (("điện thoại", "phone"), ("e-mail", "email"), ("địa chỉ", "address")):
+            if self.shown(name):
+                parts.append(f"{label} {self.shown(name)}")
+        return ", ".join(part for part in parts if part)
+
+    def missing_warning(self) -> str | None:
+        """The line staff see (kb check, start-up log) while contact details are unset."""
+        missing = self.missing()
+        if not missing:
+            return None
         return (
-            f"{self.name} ({self.unit}), địa chỉ: {self.address}, điện thoại: {self.phone}, "
-            f"e-mail: {self.email}, giờ làm việc: {self.hours}"
+            f"config.toml: agency: warning: not configured, so never shown to businesses: "
+            f"{', '.join(missing)}"
         )
+
+    def template_context(self) -> dict[str, str]:
+        """What knowledge files and templates may print: placeholders become empty."""
+        fields = ("name", "unit", "address", "phone", "email", "website", "hours")
+        return {name: self.shown(name) for name in fields} | {"contact": self.contact}
 
 
 class KnowledgeSettings(_Section):
@@ -54,6 +84,9 @@ class RetrievalSettings(_Section):
     threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     low_confidence: float = Field(default=0.62, ge=0.0, le=1.0)
     suggestions: int = Field(default=3, ge=0, le=10)
+    # A follow-up ("vậy phí bao nhiêu?") takes its subject from the chat's last question if
+    # that was asked less than this many minutes ago.
+    context_minutes: int = Field(default=30, ge=0, le=24 * 60)
 
     @model_validator(mode="after")
     def _ordered(self) -> RetrievalSettings:

@@ -1,19 +1,31 @@
-"""What happens when a business asks, whatever the channel: the answer is computed, the
-consultation is logged (before the business sees anything), and follow-ups refer to it."""
+"""What happens when a business asks, whatever the channel: the answer is computed with the
+conversation's context, the consultation is logged (before the business sees anything), and
+follow-ups refer to it.
+
+The context of a question is the chat's previous question, read from the consultation log (so
+it survives a restart and is shared by several bot instances); what this process answered last
+stands in for it while the database cannot be read.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from bot.answers import Answerer, Reply
 from bot.store.log import ConsultationLog
+from bot.store.models import utcnow
 from bot.store.records import (
     ConsultationRecord,
     FeedbackRecord,
     HandoffRecord,
     PersonRef,
+    Turn,
     new_id,
 )
+
+REMEMBERED_CHATS = 10_000
 
 
 @dataclass(frozen=True)
@@ -29,16 +41,31 @@ class Answered:
         return self.abstentions_in_a_row >= 2
 
 
+def context_after(previous: Turn | None, reply: Reply) -> Turn | None:
+    """The context the next question gets after this reply (without a log: the command line,
+    benchmarks): small talk and empty messages keep the thread; anything else replaces it."""
+    if reply.empty or reply.topic == "smalltalk":
+        return previous
+    if not (reply.subject or reply.intent):
+        return None
+    return Turn(utcnow(), reply.topic, reply.entry_id, reply.subject, reply.intent, reply.outcome)
+
+
 class Conversation:
-    def __init__(self, answerer: Answerer, log: ConsultationLog) -> None:
+    def __init__(
+        self, answerer: Answerer, log: ConsultationLog, context_minutes: int = 30
+    ) -> None:
         self.answerer = answerer
         self.log = log
+        self.context_window = dt.timedelta(minutes=context_minutes)
         self._abstentions: dict[str, int] = {}  # person key -> abstentions in a row
+        self._last: OrderedDict[tuple[str, int | None], Turn] = OrderedDict()
 
     async def ask(
         self, person: PersonRef, question: str, channel: str, chat_id: int | None = None
     ) -> Answered:
-        reply = self.answerer.ask(question)
+        context = await self.context(person, chat_id)
+        reply = self.answerer.ask(question, context=context)
         if reply.empty:  # emoji, stickers' text, blank: nothing was asked, nothing to count
             return Answered("", reply, logged=False)
         answered = await self._logged(person, reply, channel, chat_id)
@@ -55,6 +82,39 @@ class Conversation:
         reply = self.answerer.answer_entry(entry_id)
         return await self._logged(person, reply, channel, chat_id)
 
+    async def clarified(
+        self, person: PersonRef, subject: str, intent: str, channel: str, chat_id: int | None
+    ) -> Answered | None:
+        """A clarifying button was pressed: answer exactly that subject and intent."""
+        vocabulary = self.answerer.knowledge.vocabulary
+        if subject not in vocabulary.subjects or intent not in vocabulary.intents:
+            return None
+        reply = self.answerer.answer_facets(subject, intent)
+        return await self._logged(person, reply, channel, chat_id)
+
+    async def context(self, person: PersonRef, chat_id: int | None) -> Turn | None:
+        """The previous question this one may lean on: the newest that named a subject or an
+        intent, within the idle window; small talk in between does not break the thread."""
+        if not self.context_window:
+            return None
+        since = utcnow() - self.context_window
+        remembered = self._last.get((person.key, chat_id))
+        turns = [] if remembered else await self.log.recent_turns(person.key, chat_id, since)
+        if remembered is not None and remembered.at >= since:
+            turns = [remembered]
+        for turn in turns:
+            if turn.topic == "smalltalk":
+                continue
+            return turn if (turn.subject or turn.intent) else None
+        return None
+
+    def _remember(self, person: PersonRef, chat_id: int | None, turn: Turn) -> None:
+        key = (person.key, chat_id)
+        self._last[key] = turn
+        self._last.move_to_end(key)
+        while len(self._last) > REMEMBERED_CHATS:
+            self._last.popitem(last=False)
+
     async def _logged(
         self, person: PersonRef, reply: Reply, channel: str, chat_id: int | None
     ) -> Answered:
@@ -68,8 +128,16 @@ class Conversation:
             confidence=round(reply.confidence, 4),
             outcome=reply.outcome,
             chat_id=chat_id,
+            subject=reply.subject,
+            intent=reply.intent,
         )
         logged = await self.log.record(record)
+        turn = Turn(
+            record.created_at, reply.topic, reply.entry_id, reply.subject, reply.intent,
+            reply.outcome,
+        )
+        if reply.topic != "smalltalk":
+            self._remember(person, chat_id, turn)
         return Answered(record.id, reply, logged)
 
     async def feedback(self, consultation_id: str, helpful: bool) -> None:

@@ -17,6 +17,7 @@ import jinja2
 import yaml
 
 from bot.config import Agency, KnowledgeSettings
+from bot.facets import FACETS_FILE, FacetError, Vocabulary, parse_vocabulary
 from bot.glossary import Glossary, GlossaryError, load_glossary
 from bot.retrieval import Document, Index, SearchResult
 from bot.text import tokens
@@ -34,8 +35,9 @@ GLOSSARY_FILE = "glossary.yaml"
 OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
 MIN_QUESTIONS = 4
 REQUIRED = ("id", "topic", "title", "title_en", "questions", "keywords", "legal_basis", "reviewed")
-OPTIONAL = ("related", "valid_from", "valid_until")
+OPTIONAL = ("related", "valid_from", "valid_until", "subjects", "intents", "leads", "sources")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_AGENCY_FIELD = re.compile(r"\{\{\s*agency\.([a-z_]+)\s*\}\}")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 _ENGLISH = frozenset(
     [
@@ -114,6 +116,15 @@ class Entry:
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
     path: str = ""
+    subjects: tuple[str, ...] = ()
+    intents: tuple[str, ...] = ()
+    leads: tuple[tuple[str, str], ...] = ()  # (intent, first sentence for that intent)
+    sources: tuple[str, ...] = ()
+
+    def lead(self, intent: str | None) -> str | None:
+        """The sentence that answers this intent first ("Có, hộ kinh doanh được ..."), when
+        the entry's opening would answer another one ("Không bắt buộc ...")."""
+        return next((text for key, text in self.leads if key == intent), None)
 
     def valid_on(self, day: dt.date) -> bool:
         if self.valid_from and day < self.valid_from:
@@ -153,8 +164,10 @@ class KnowledgeBase:
         entries: Sequence[Entry],
         glossary: Glossary | None = None,
         out_of_scope: Sequence[OutOfScope] = (),
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self.entries = {entry.id: entry for entry in entries}
+        self.vocabulary = vocabulary or Vocabulary()
         self._dated = [e for e in entries if e.valid_from or e.valid_until]
         self.glossary = glossary or Glossary()
         self.out_of_scope = {group.id: group for group in out_of_scope}
@@ -211,10 +224,12 @@ def load_knowledge(
         return LoadResult(KnowledgeBase([]), problems)
 
     renderer = _renderer()
+    glossary = _load_glossary(path / GLOSSARY_FILE, problems)
+    vocabulary = _load_vocabulary(path / FACETS_FILE, glossary, problems)
     entries: list[Entry] = []
     seen: dict[str, str] = {}
     for file in sorted(path.glob("*/*.md")):
-        entry = _load_entry(file, path, agency, settings, today, renderer, problems)
+        entry = _load_entry(file, path, agency, settings, today, renderer, problems, vocabulary)
         if entry is None:
             continue
         if entry.id in seen:
@@ -231,11 +246,10 @@ def load_knowledge(
             elif related not in seen:
                 problems.append(Problem(entry.path, "related", f"unknown related id '{related}'"))
 
-    glossary = _load_glossary(path / GLOSSARY_FILE, problems)
     out_of_scope = _load_out_of_scope(
         path / OUT_OF_SCOPE_FILE, set(seen), agency, renderer, problems
     )
-    return LoadResult(KnowledgeBase(entries, glossary, out_of_scope), problems)
+    return LoadResult(KnowledgeBase(entries, glossary, out_of_scope, vocabulary), problems)
 
 
 def _renderer() -> jinja2.Environment:
@@ -251,6 +265,7 @@ def _load_entry(
     today: dt.date,
     renderer: jinja2.Environment,
     problems: list[Problem],
+    vocabulary: Vocabulary | None = None,
 ) -> Entry | None:
     name = _display(file, root)
     found: list[Problem] = []
@@ -306,6 +321,8 @@ def _load_entry(
     keywords = _strings(meta.get("keywords"), "keywords", problem)
     legal_basis = _strings(meta.get("legal_basis"), "legal_basis", problem)
     related = _strings(meta.get("related"), "related", problem)
+    sources = _strings(meta.get("sources"), "sources", problem)
+    subjects, intents, leads = _facets(meta, topic, vocabulary or Vocabulary(), problem)
 
     reviewed = _date(meta.get("reviewed"), "reviewed", problem)
     valid_from = _date(meta.get("valid_from"), "valid_from", problem)
@@ -318,6 +335,13 @@ def _load_entry(
         problem("reviewed", f"last reviewed {reviewed.isoformat()}: review it again", True)
 
     body = _render_body(match.group(2), agency, renderer, problem)
+    for unset in sorted(set(_AGENCY_FIELD.findall(match.group(2))) & set(agency.missing())):
+        problem(
+            "answer",
+            f"uses agency.{unset}, which config.toml does not set: that part shows nothing "
+            "(write {{ agency.contact }} instead)",
+            True,
+        )
     if body is not None:
         if not body.strip():
             problem("answer", "empty answer: write the answer below the front matter")
@@ -344,7 +368,59 @@ def _load_entry(
         valid_from=valid_from,
         valid_until=valid_until,
         path=name,
+        subjects=subjects,
+        intents=intents,
+        leads=leads,
+        sources=tuple(sources),
     )
+
+
+def _facets(
+    meta: dict[str, Any], topic: str, vocabulary: Vocabulary, problem: Any
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The subjects and intents an entry answers, checked against knowledge/facets.yaml."""
+    subjects = _strings(meta.get("subjects"), "subjects", problem)
+    intents = _strings(meta.get("intents"), "intents", problem)
+    if vocabulary.subjects and topic not in ("", "smalltalk"):
+        if not subjects:
+            problem("subjects", "missing: name the subject(s) this entry answers (facets.yaml)")
+        if not intents:
+            problem("intents", "missing: name what this entry answers (facets.yaml)")
+    for name, values, known in (
+        ("subjects", subjects, vocabulary.subjects),
+        ("intents", intents, vocabulary.intents),
+    ):
+        for value in values:
+            if known and value not in known:
+                problem(name, f"'{value}' is not in facets.yaml")
+    raw_leads = meta.get("leads") or {}
+    leads: list[tuple[str, str]] = []
+    if not isinstance(raw_leads, dict):
+        problem("leads", "expected 'intent: first sentence' lines")
+    else:
+        for key, text in raw_leads.items():
+            if str(key) not in intents:
+                problem("leads", f"'{key}' is not one of this entry's intents")
+            elif not _text(text):
+                problem("leads", f"'{key}' has no sentence")
+            else:
+                leads.append((str(key), _text(text)))
+    return tuple(subjects), tuple(intents), tuple(leads)
+
+
+def _load_vocabulary(path: Path, glossary: Glossary, problems: list[Problem]) -> Vocabulary:
+    if not path.exists():
+        return Vocabulary()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return parse_vocabulary(data, str(path), glossary.expand)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        problems.append(Problem(str(path), "file", f"not valid YAML: {' '.join(str(exc).split())}"))
+    except FacetError as exc:
+        file, _, rest = str(exc).partition(": ")
+        field_name, _, reason = rest.partition(": ")
+        problems.append(Problem(file, field_name, reason or rest))
+    return Vocabulary()
 
 
 class DatesAsText(yaml.SafeLoader):
@@ -406,7 +482,7 @@ def _render_body(
 ) -> str | None:
     try:
         template = renderer.from_string(source)
-        context = agency.model_dump() | {"contact": agency.contact}
+        context = agency.template_context()
         return template.render(agency=context).strip()
     except jinja2.UndefinedError as exc:
         problem("answer", f"unknown variable: {exc.message}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -87,6 +87,17 @@ class SearchResult:
     matches: tuple[Match, ...]
     out_of_scope: Match | None = None
     features: dict[str, float] | None = None
+    scores: dict[str, float] = field(default_factory=dict)  # the candidates' BM25 scores
+    assess: Callable[[str], Match | None] | None = field(default=None, compare=False)
+
+    def score(self, doc_id: str) -> float:
+        return self.scores.get(doc_id, 0.0)
+
+    def assessed(self, doc_id: str) -> Match | None:
+        """The calibrated confidence of any entry (not only the best) for this question."""
+        if self.best is not None and self.best.id == doc_id:
+            return self.best
+        return self.assess(doc_id) if self.assess else None
 
     @property
     def best(self) -> Match | None:
@@ -344,6 +355,15 @@ class Index:
             return SearchResult(question, query.words, (), rejected)
         context = self._context(query, by_topic, votes)
         best, features = self._match(ordered[0], float(scores[ordered[0]]), query, context)
+        penalty = OUT_OF_SCOPE_PENALTY if rejected is not None else 1.0
+
+        def assess(doc_id: str) -> Match | None:
+            index = self._ids.get(doc_id)
+            if index is None or self._topics[index] is None:
+                return None
+            match, _ = self._match(index, float(scores[index]), query, context)
+            return replace(match, confidence=match.confidence * penalty)
+
         # The other candidates are suggestions: their confidence is only relative to the best.
         matches = [best] + [
             Match(
@@ -356,7 +376,10 @@ class Index:
         ]
         if rejected is not None:
             matches = [replace(m, confidence=m.confidence * OUT_OF_SCOPE_PENALTY) for m in matches]
-        return SearchResult(question, query.words, tuple(matches), rejected, features)
+        candidate_scores = {self.documents[i].id: float(scores[i]) for i in ranked}
+        return SearchResult(
+            question, query.words, tuple(matches), rejected, features, candidate_scores, assess
+        )
 
     def _context(
         self, query: Query, by_topic: dict[str | None, list[int]], votes: dict[str | None, float]

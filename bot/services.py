@@ -48,6 +48,8 @@ class Services:
             for problem in loaded.errors:
                 log.error("knowledge base: %s (entry left out)", problem)
             knowledge = loaded.knowledge
+        if warning := settings.agency.missing_warning():
+            log.warning("%s", warning)
         engine = create_database_engine(
             settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms
         )
@@ -61,7 +63,9 @@ class Services:
         )
         answerer = Answerer(knowledge, settings.agency, settings.retrieval)
         answerer.warm()
-        conversation = Conversation(answerer, consultation_log)
+        conversation = Conversation(
+            answerer, consultation_log, settings.retrieval.context_minutes
+        )
         staff = StaffDirectory(settings.staff, repository)
         bulletins = BulletinService(BulletinRepository(engine), settings)
         return cls(settings, engine, repository, consultation_log, conversation, staff, bulletins)

@@ -58,6 +58,10 @@ def topics_keyboard() -> InlineKeyboardMarkup:
 def answer_keyboard(answered: Answered) -> InlineKeyboardMarkup | None:
     reply = answered.reply
     rows = [
+        [CallbackButton(short(option.label), callback_data=f"cl:{option.subject}:{option.intent}")]
+        for option in reply.clarify
+    ]
+    rows += [
         [CallbackButton(short("❓ " + s.title), callback_data=f"q:{s.entry_id}")]
         for s in reply.suggestions
     ]

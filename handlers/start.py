@@ -111,9 +111,27 @@ async def follow_up(update: Update, context: Context) -> None:
     await send_answer(query.message, answered)  # type: ignore[arg-type]
 
 
+async def clarified(update: Update, context: Context) -> None:
+    """An option of a clarifying question was pressed: answer that subject and intent."""
+    query = update.callback_query
+    if query is None or query.data is None or query.message is None or query.from_user is None:
+        return
+    _, subject, intent = (query.data.split(":") + ["", ""])[:3]
+    chat = query.message.chat
+    answered = await services(context).conversation.clarified(
+        person_of(query.from_user), subject, intent, "telegram", chat.id
+    )
+    if answered is None:
+        await query.answer("Lựa chọn này đã cũ; bạn gõ lại câu hỏi giúp tôi.")
+        return
+    await query.answer()
+    await send_answer(query.message, answered)  # type: ignore[arg-type]
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", show_help))
     application.add_handler(CommandHandler("chude", topics))
     application.add_handler(CallbackQueryHandler(browse_topic, pattern=r"^t:"))
     application.add_handler(CallbackQueryHandler(follow_up, pattern=r"^q:"))
+    application.add_handler(CallbackQueryHandler(clarified, pattern=r"^cl:"))

@@ -105,3 +105,13 @@ def test_bulletin_commands_say_in_one_line_that_the_database_is_unreachable() ->
     assert result.returncode == 2
     assert result.stderr.startswith("Cannot reach the database:")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_db_upgrade_says_when_it_created_the_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    first = run("db", "upgrade", env={"DATABASE_URL": url})
+    assert first.returncode == 0, first.stderr
+    assert "Created the database" in first.stderr
+    second = run("db", "upgrade", env={"DATABASE_URL": url})
+    assert "Created the database" not in second.stderr
+    assert "up to date" in second.stderr

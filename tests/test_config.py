@@ -10,8 +10,19 @@ from tests.conftest import ROOT
 def test_defaults_name_the_merged_hung_yen_department() -> None:
     settings = load_settings(ROOT / "config.toml", environ={})
     assert settings.agency.name == "Sở Khoa học và Công nghệ tỉnh Hưng Yên"
-    assert "[CẦN CẬP NHẬT" in settings.agency.phone  # a clearly marked placeholder
+    assert "phone" in settings.agency.missing()  # not configured yet: listed for staff
     assert settings.telegram_token is None
+
+
+def test_unconfigured_contact_details_are_never_shown() -> None:
+    from bot.config import Agency
+
+    agency = Agency(phone="[CẦN CẬP NHẬT: số điện thoại]", email="tbt@example.vn")
+    assert "CẦN CẬP NHẬT" not in agency.contact
+    assert "điện thoại" not in agency.contact
+    assert "tbt@example.vn" in agency.contact
+    assert agency.template_context()["phone"] == ""
+    assert {"phone", "address", "website"} <= set(agency.missing())
 
 
 def test_secrets_and_database_come_from_the_environment() -> None:

@@ -159,3 +159,38 @@ def test_impossible_date_is_reported_not_a_crash(write_entry: WriteEntry, tmp_pa
         line.endswith("barcode-test.md: reviewed: '2026-13-01' is not a date: write YYYY-MM-DD")
         for line in found
     )
+
+
+FACETS = """\
+subjects:
+  barcode: {topic: barcode, label: Mã số mã vạch, cues: [mã vạch]}
+intents:
+  fees: {label: Phí, cues: [phí]}
+  where: {label: Nơi nộp, cues: [ở đâu]}
+"""
+
+
+def test_subjects_and_intents_are_checked_against_the_vocabulary(
+    write_entry: WriteEntry, tmp_path: Path
+) -> None:
+    root = tmp_path / "knowledge"
+    path = write_entry(entry_id="barcode-test")
+    text = path.read_text(encoding="utf-8").replace(
+        "related: []",
+        "related: []\nsubjects: [barcode]\nintents: [fees, price]\nleads:\n  where: Ở GS1.",
+    )
+    path.write_text(text, encoding="utf-8")
+    write_entry(entry_id="barcode-other")
+    (root / "facets.yaml").write_text(FACETS, encoding="utf-8")
+    found = problems(root)
+    assert "knowledge/barcode/barcode-test.md: intents: 'price' is not in facets.yaml" in found
+    assert "knowledge/barcode/barcode-test.md: leads: 'where' is not one of this entry's intents" in found
+    assert any(line.startswith("knowledge/barcode/barcode-other.md: subjects: missing") for line in found)
+
+
+def test_an_unset_contact_field_in_an_answer_is_flagged(
+    write_entry: WriteEntry, tmp_path: Path
+) -> None:
+    write_entry(body="Gọi {{ agency.phone }} để hỏi.")
+    found = problems(tmp_path / "knowledge")
+    assert any("uses agency.phone, which config.toml does not set" in line for line in found)

@@ -8,11 +8,12 @@ are idempotent, so a write that finishes after its timeout and a replay never du
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.store.records import Record
+from bot.store.records import Record, Turn
 from bot.store.repository import DatabaseUnavailable, Repository
 from bot.store.spool import Spool
 
@@ -99,6 +100,22 @@ class ConsultationLog:
                             future.set_result(None)
         finally:
             self._writers -= 1
+
+    async def recent_turns(
+        self, person_key: str, chat_id: int | None, since: dt.datetime
+    ) -> list[Turn]:
+        """The chat's latest questions, or none when the database cannot say quickly: a
+        follow-up then leans on what this process remembers, and the answer is not delayed."""
+        if time.monotonic() < self._down_until:
+            return []
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self.repository.recent_turns, person_key, chat_id, since),
+                min(self.timeout, 0.5),
+            )
+        except (DatabaseUnavailable, TimeoutError) as exc:
+            log.warning("conversation context unavailable: %s", exc or "timeout")
+            return []
 
     async def _to_spool(self, record: Record) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.spool.append, record)

@@ -51,6 +51,20 @@ class ConsultationRecord:
     outcome: str
     chat_id: int | None = None
     created_at: dt.datetime = dataclasses.field(default_factory=utcnow)
+    subject: str | None = None
+    intent: str | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier question of a conversation, as the next question's context needs it."""
+
+    at: dt.datetime
+    topic: str | None
+    entry_id: str | None
+    subject: str | None
+    intent: str | None
+    outcome: str = "answered"
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from bot.store.records import (
     HandoffRecord,
     PersonRef,
     Record,
+    Turn,
 )
 
 T = TypeVar("T")
@@ -230,6 +231,29 @@ class Repository:
     def has_consultation(self, consultation_id: str) -> bool:
         return self._run(lambda s: s.get(Consultation, consultation_id) is not None)
 
+    def recent_turns(
+        self, person_key: str, chat_id: int | None, since: dt.datetime, limit: int = 5
+    ) -> list[Turn]:
+        """The person's latest questions in this chat (newest first), for follow-ups."""
+        query = (
+            select(
+                Consultation.created_at,
+                Consultation.topic,
+                Consultation.entry_id,
+                Consultation.subject,
+                Consultation.intent,
+                Consultation.outcome,
+            )
+            .join(Person, Person.id == Consultation.person_id)
+            .where(Person.key == person_key, Consultation.created_at >= since)
+            .order_by(Consultation.created_at.desc())
+            .limit(limit)
+        )
+        if chat_id is not None:
+            query = query.where(Consultation.chat_id == chat_id)
+        rows = self._run(lambda session: session.execute(query).all())
+        return [Turn(*row) for row in rows]
+
 
 def _consultation_row(
     record: ConsultationRecord, person_id: int, organisation_id: int | None
@@ -246,6 +270,8 @@ def _consultation_row(
         "entry_id": record.entry_id,
         "confidence": record.confidence,
         "outcome": record.outcome,
+        "subject": record.subject,
+        "intent": record.intent,
     }
 
 

@@ -1,0 +1,216 @@
+"""Which entry answers the question, given what was asked (subject and intent) and how the
+index ranks the entries; or a clarifying question; or an honest "no entry covers that".
+
+An entry answers only when both its subjects and its intents fit the question's. Ranking by
+shared words still decides among the entries that fit, and decides alone when the question
+names neither a subject nor an intent (small talk, product names the vocabulary lacks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from bot.knowledge import Entry, KnowledgeBase
+from bot.reading import Reading
+from bot.retrieval import EXACT, SearchResult
+
+MAX_OPTIONS = 4
+# Intents offered first when a question names only its subject, most asked first.
+INTENT_ORDER = (
+    "dossier",
+    "fees",
+    "where",
+    "time",
+    "steps",
+    "what",
+    "must",
+    "validity",
+    "online",
+    "penalty",
+    "changes",
+)
+SUBJECT_ORDER = ("barcode", "trademark", "hop_quy", "tccs", "hop_chuan", "patent")
+
+# Entry-level calibration (bench/calibrate.py, on the answer-level labelled sets): the chance
+# that the chosen entry answers the question, from the index's confidence and how the facets fit.
+ENTRY_CALIBRATION = {
+    "bias": -1.2,
+    "index": 3.0,
+    "subject": 1.2,
+    "intent": 1.4,
+    "context": -0.3,
+    "alone": 0.5,
+    "top": 0.6,
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    entry_id: str
+    confidence: float
+    second: str | None = None  # the entry of the message's other question, offered as a button
+
+
+@dataclass(frozen=True)
+class Clarify:
+    """Ask which one: intents of a named subject, or subjects for a bare intent."""
+
+    subject: str | None
+    intent: str | None
+    pairs: tuple[tuple[str, str], ...]  # (subject, intent) per option
+
+
+@dataclass(frozen=True)
+class NotCovered:
+    subject: str
+    intent: str
+
+
+Choice = Answer | Clarify | NotCovered | None  # None: no facet helps, rank alone decides
+
+
+class Chooser:
+    def __init__(self, knowledge: KnowledgeBase, threshold: float) -> None:
+        self.knowledge = knowledge
+        self.threshold = threshold
+        self._by_subject: dict[str, list[Entry]] = {}
+        self._by_intent: dict[str, list[Entry]] = {}
+        for entry in knowledge.entries.values():
+            for subject in entry.subjects:
+                self._by_subject.setdefault(subject, []).append(entry)
+            for intent in entry.intents:
+                self._by_intent.setdefault(intent, []).append(entry)
+
+    def _candidates(self, reading: Reading, today: dt.date) -> list[Entry]:
+        """Entries that could fit at all: those of the question's subjects (or, for a question
+        that names only an intent, of its intents), valid today."""
+        keys, table = (
+            (reading.subjects, self._by_subject)
+            if reading.subjects
+            else (reading.intents, self._by_intent)
+        )
+        found = {e.id: e for key in keys for e in table.get(key, [])}
+        return [e for e in found.values() if e.valid_on(today)]
+
+    def choose(self, reading: Reading, result: SearchResult, today: dt.date) -> Choice:
+        entries = self._candidates(reading, today)
+        best = result.best
+        exact = bool(result.features and result.features.get("similarity", 0.0) >= EXACT)
+        if exact and best is not None:
+            return Answer(best.id, best.confidence)  # one of an entry's own phrasings
+        if reading.subjects and reading.intents:
+            return self._both(reading, result, entries)
+        if reading.subjects:
+            return self._subject_only(reading, result, entries)
+        if reading.intents:
+            return self._intent_only(reading, result, entries)
+        return None
+
+    def _both(self, reading: Reading, result: SearchResult, entries: list[Entry]) -> Choice:
+        fallbacks = self.knowledge.vocabulary.fallbacks
+        for position, intent in enumerate(reading.intents):
+            fitting = _fitting(entries, reading.subjects, (intent,))
+            for fallback in fallbacks.get(intent, ()):
+                fitting = fitting or _fitting(entries, reading.subjects, (fallback,))
+            if not fitting:
+                continue
+            chosen = max(fitting, key=lambda e: _rank(e, reading, result))
+            second = self._second(reading, result, entries, chosen, position)
+            return Answer(chosen.id, self._confidence(chosen, reading, result, fitting), second)
+        best = result.best
+        entry = self.knowledge.entries.get(best.id) if best is not None else None
+        if best is not None and entry is not None and best.confidence >= self.threshold:
+            if set(entry.subjects) & set(reading.subjects) and not reading.used_context:
+                # The index is sure of an entry of this subject, whose intent no cue named:
+                # answered, but with the confidence of an intent that does not fit.
+                fitting = _fitting(entries, reading.subjects, ())
+                return Answer(entry.id, self._confidence(entry, reading, result, fitting))
+        return NotCovered(reading.subjects[0], reading.intents[0])
+
+    def _second(
+        self,
+        reading: Reading,
+        result: SearchResult,
+        entries: list[Entry],
+        chosen: Entry,
+        position: int,
+    ) -> str | None:
+        for intent in reading.intents[position + 1 :]:
+            if intent in chosen.intents:
+                continue
+            fitting = _fitting(entries, reading.subjects, (intent,))
+            if fitting:
+                return max(fitting, key=lambda e: _rank(e, reading, result)).id
+        return None
+
+    def _subject_only(self, reading: Reading, result: SearchResult, entries: list[Entry]) -> Choice:
+        fitting = _fitting(entries, reading.subjects, ())
+        if not fitting:
+            return None
+        best = result.best
+        if not reading.bare and best is not None and best.confidence >= self.threshold:
+            chosen = next((e for e in fitting if e.id == best.id), None)
+            if chosen is not None:
+                return Answer(chosen.id, self._confidence(chosen, reading, result, fitting))
+        if len(fitting) == 1:
+            only = fitting[0]
+            return Answer(only.id, self._confidence(only, reading, result, fitting))
+        intents = [i for i in INTENT_ORDER if any(i in e.intents for e in fitting)]
+        intents += sorted({i for e in fitting for i in e.intents} - set(intents))
+        subject = reading.subjects[0]
+        return Clarify(subject, None, tuple((subject, i) for i in intents[:MAX_OPTIONS]))
+
+    def _intent_only(self, reading: Reading, result: SearchResult, entries: list[Entry]) -> Choice:
+        best = result.best
+        intent = reading.intents[0]
+        if best is not None and best.confidence >= self.threshold:
+            entry = self.knowledge.entries.get(best.id)
+            if entry is not None and (set(entry.intents) & set(reading.intents) or not entry.subjects):
+                return Answer(entry.id, best.confidence)
+        if result.out_of_scope is not None:
+            return None  # "mã số thuế đăng ký ở đâu": another agency's, not a choice of ours
+        subjects = [
+            s
+            for s in SUBJECT_ORDER
+            if any(s in e.subjects and intent in e.intents for e in entries)
+        ]
+        if not subjects:
+            return None
+        return Clarify(None, intent, tuple((s, intent) for s in subjects[:MAX_OPTIONS]))
+
+    def _confidence(
+        self, entry: Entry, reading: Reading, result: SearchResult, fitting: list[Entry]
+    ) -> float:
+        match = result.assessed(entry.id)
+        best = result.best
+        features = {
+            "index": match.confidence if match else 0.0,
+            "subject": 1.0 if set(entry.subjects) & set(reading.subjects) else 0.0,
+            "intent": 1.0 if set(entry.intents) & set(reading.intents) else 0.0,
+            "context": 1.0 if reading.used_context else 0.0,
+            "alone": 1.0 / len(fitting),
+            "top": 1.0 if best is not None and best.id == entry.id else 0.0,
+        }
+        z = ENTRY_CALIBRATION["bias"] + sum(ENTRY_CALIBRATION[k] * v for k, v in features.items())
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+def _fitting(
+    entries: list[Entry], subjects: tuple[str, ...], intents: tuple[str, ...]
+) -> list[Entry]:
+    return [
+        e
+        for e in entries
+        if set(e.subjects) & set(subjects) and (not intents or set(e.intents) & set(intents))
+    ]
+
+
+def _rank(entry: Entry, reading: Reading, result: SearchResult) -> tuple[float, ...]:
+    """The question's first subject before others, the entry's main subject, then the index."""
+    subject_rank = min(
+        (reading.subjects.index(s) for s in entry.subjects if s in reading.subjects), default=9
+    )
+    main = 1.0 if entry.subjects and entry.subjects[0] in reading.subjects else 0.0
+    return (-subject_rank, main, result.score(entry.id))
