@@ -22,7 +22,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,7 +124,9 @@ def bm25_baseline(knowledge: KnowledgeBase, items: Sequence[Item]) -> list[Outco
     docs = list(knowledge.index.documents)
     corpus = [" ".join((*d.title, *d.questions, *d.keywords)) for d in docs]
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(corpus, stopwords=None, show_progress=False), show_progress=False)
+    retriever.index(
+        bm25s.tokenize(corpus, stopwords=None, show_progress=False), show_progress=False
+    )
     found: list[tuple[str | None, float]] = []
     for item in items:
         query = bm25s.tokenize([item.question], stopwords=None, show_progress=False)
@@ -262,7 +264,9 @@ def main() -> None:
 
     engine = run_engine(answerer, items)
     no_context = run_engine(answerer, items, context=False)
-    print(f"Knowledge base: {len(knowledge)} entries. Labelled: {len(dev)} dev, {len(blind)} blind.")
+    print(
+        f"Knowledge base: {len(knowledge)} entries. Labelled: {len(dev)} dev, {len(blind)} blind."
+    )
     print("\nAll sets together (dev and blind):\n")
     print(HEADER)
     print(_row("this engine", figures(engine, low)))

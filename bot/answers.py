@@ -115,7 +115,7 @@ class Answerer:
             return self._empty(question)
         day = today or dt.date.today()
         reading = self.reader.read(question, context)
-        query = self._query(reading)
+        query = self.query_for(reading)
         result = self.knowledge.search(query, limit=self.settings.suggestions + 1, today=day)
         choice = self.chooser.choose(reading, result, day)
         reply = self._reply(question, reading, result, choice)
@@ -131,11 +131,11 @@ class Answerer:
         vocabulary = self.knowledge.vocabulary
         question = f"{vocabulary.label(intent)} - {vocabulary.label(subject)}"
         reading = Reading(question, question, (subject,), (intent,))
-        result = self.knowledge.search(self._query(reading), today=today or dt.date.today())
+        result = self.knowledge.search(self.query_for(reading), today=today or dt.date.today())
         choice = self.chooser.choose(reading, result, today or dt.date.today())
         return self._reply(question, reading, result, choice)
 
-    def _query(self, reading: Reading) -> str:
+    def query_for(self, reading: Reading) -> str:
         """What the index searches: the asking sentence(s), plus the names of facets taken
         from the conversation ("phí bao nhiêu?" is searched as barcode fees)."""
         if not reading.used_context:
@@ -154,27 +154,30 @@ class Answerer:
     def _reply(
         self, question: str, reading: Reading, result: SearchResult, choice: Choice
     ) -> Reply:
-        facets = {"subject": reading.subject, "intent": reading.intent}
+        subject, intent = reading.subject, reading.intent
+        if isinstance(choice, Answer) and self._doubtful(choice, result):
+            choice = None  # the facets' pick is doubtful: the index alone decides, as before
         if isinstance(choice, Answer):
             entry = self.knowledge.entries[choice.entry_id]
             reply = self._answer(question, entry, result, choice.confidence, reading.intent)
             if choice.second:
                 second = self._suggestions([choice.second])
                 reply = replace(reply, suggestions=(second + reply.suggestions)[:3])
-            subject = next((s for s in reading.subjects if s in entry.subjects), None)
-            intent = next((i for i in reading.intents if i in entry.intents), None)
+            fit_subject = next((s for s in reading.subjects if s in entry.subjects), None)
+            fit_intent = next((i for i in reading.intents if i in entry.intents), None)
             return replace(
                 reply,
-                subject=subject or (entry.subjects[0] if entry.subjects else None),
-                intent=intent or (entry.intents[0] if entry.intents else None),
+                subject=fit_subject or (entry.subjects[0] if entry.subjects else None),
+                intent=fit_intent or (entry.intents[0] if entry.intents else None),
             )
         if isinstance(choice, Clarify):
-            return replace(self._clarify(question, choice), **facets)
+            return replace(self._clarify(question, choice), subject=subject, intent=intent)
         if isinstance(choice, NotCovered):
-            return replace(self._not_covered(question, choice, result), **facets)
+            reply = self._not_covered(question, choice, result)
+            return replace(reply, subject=subject, intent=intent)
         best = result.best
         if best is None or best.confidence < self.settings.threshold:
-            return replace(self._abstain(question, result), **facets)
+            return replace(self._abstain(question, result), subject=subject, intent=intent)
         entry = self.knowledge.entries[best.id]
         reply = self._answer(question, entry, result, best.confidence, reading.intent)
         return replace(
@@ -182,6 +185,16 @@ class Answerer:
             subject=entry.subjects[0] if entry.subjects else None,
             intent=reading.intent or (entry.intents[0] if entry.intents else None),
         )
+
+    def _doubtful(self, choice: Answer, result: SearchResult) -> bool:
+        """Abstain when neither the entry-level confidence nor the index's own confidence in
+        that entry reaches the threshold. An entry the index is sure of but whose facets fit
+        less well is answered with its (lower) entry-level confidence, so the business also
+        gets "Hỏi cán bộ" (below low_confidence)."""
+        if choice.confidence >= self.settings.threshold:
+            return False
+        match = result.assessed(choice.entry_id)
+        return match is None or match.confidence < self.settings.threshold
 
     def _answer(
         self,
@@ -233,8 +246,13 @@ class Answerer:
             intent = vocabulary.label(choice.intent or "").lower()
             text = wording.CLARIFY_SUBJECT.format(intent=intent)
             options = [Option(vocabulary.label(s), s, i) for s, i in choice.pairs]
+        # The topic is known when the subject is: the bot asks which part, it does not abstain.
         return Reply(
-            question=question, outcome="abstained", markdown=text, clarify=tuple(options)
+            question=question,
+            outcome="abstained",
+            markdown=text,
+            clarify=tuple(options),
+            topic=vocabulary.topic_of(choice.subject),
         )
 
     def _not_covered(self, question: str, choice: NotCovered, result: SearchResult) -> Reply:
@@ -244,11 +262,7 @@ class Answerer:
             subject=vocabulary.label(choice.subject).lower(),
             agency=self.agency.name,
         )
-        nearby = [
-            e.id
-            for e in self.knowledge.entries.values()
-            if choice.subject in e.subjects
-        ]
+        nearby = [e.id for e in self.knowledge.entries.values() if choice.subject in e.subjects]
         nearby.sort(key=lambda i: -result.score(i))
         return Reply(
             question=question,
@@ -258,9 +272,10 @@ class Answerer:
             offer_handoff=True,
         )
 
-    def _abstain(self, question: str, result: SearchResult) -> Reply:
+    def _abstain(self, question: str, result: SearchResult, first: str | None = None) -> Reply:
         rejected = result.out_of_scope
-        closest = [m.id for m in result.matches if m.topic != "smalltalk"]
+        closest = [first] if first else []
+        closest += [m.id for m in result.matches if m.topic != "smalltalk"]
         suggestions = () if rejected else self._suggestions(closest)
         lines = [wording.NOT_SURE]
         if rejected:

@@ -33,16 +33,17 @@ INTENT_ORDER = (
 )
 SUBJECT_ORDER = ("barcode", "trademark", "hop_quy", "tccs", "hop_chuan", "patent")
 
-# Entry-level calibration (bench/calibrate.py, on the answer-level labelled sets): the chance
+# Entry-level calibration (bench/calibrate_answers.py, on the answer-level dev sets): the chance
 # that the chosen entry answers the question, from the index's confidence and how the facets fit.
 ENTRY_CALIBRATION = {
-    "bias": -1.2,
-    "index": 3.0,
-    "subject": 1.2,
-    "intent": 1.4,
-    "context": -0.3,
-    "alone": 0.5,
-    "top": 0.6,
+    "bias": -5.491,
+    "index": 1.582,
+    "subject": 1.586,
+    "intent": 0.768,
+    "context": -1.277,
+    "alone": 1.146,
+    "top": 2.781,
+    "long": -0.420,
 }
 
 
@@ -51,6 +52,7 @@ class Answer:
     entry_id: str
     confidence: float
     second: str | None = None  # the entry of the message's other question, offered as a button
+    features: tuple[tuple[str, float], ...] = ()  # what the confidence was computed from
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,11 @@ class Chooser:
                 self._by_intent.setdefault(intent, []).append(entry)
 
     def _candidates(self, reading: Reading, today: dt.date) -> list[Entry]:
-        """Entries that could fit at all: those of the question's subjects (or, for a question
-        that names only an intent, of its intents), valid today."""
+        """Entries that could fit at all: those of the question's subjects and their broader
+        subjects (or, for a question that names only an intent, of its intents), valid today."""
+        broader = self.knowledge.vocabulary.broader(reading.subjects)
         keys, table = (
-            (reading.subjects, self._by_subject)
+            ((*reading.subjects, *broader), self._by_subject)
             if reading.subjects
             else (reading.intents, self._by_intent)
         )
@@ -100,6 +103,8 @@ class Chooser:
         exact = bool(result.features and result.features.get("similarity", 0.0) >= EXACT)
         if exact and best is not None:
             return Answer(best.id, best.confidence)  # one of an entry's own phrasings
+        if result.out_of_scope is not None:
+            return None  # another agency's question: the index's abstention stands
         if reading.subjects and reading.intents:
             return self._both(reading, result, entries)
         if reading.subjects:
@@ -109,25 +114,42 @@ class Chooser:
         return None
 
     def _both(self, reading: Reading, result: SearchResult, entries: list[Entry]) -> Choice:
-        fallbacks = self.knowledge.vocabulary.fallbacks
         for position, intent in enumerate(reading.intents):
-            fitting = _fitting(entries, reading.subjects, (intent,))
-            for fallback in fallbacks.get(intent, ()):
-                fitting = fitting or _fitting(entries, reading.subjects, (fallback,))
+            fitting = self._fitting_intent(entries, reading.subjects, intent)
             if not fitting:
                 continue
             chosen = max(fitting, key=lambda e: _rank(e, reading, result))
             second = self._second(reading, result, entries, chosen, position)
-            return Answer(chosen.id, self._confidence(chosen, reading, result, fitting), second)
+            return self._answer(chosen, reading, result, fitting, second)
         best = result.best
         entry = self.knowledge.entries.get(best.id) if best is not None else None
-        if best is not None and entry is not None and best.confidence >= self.threshold:
-            if set(entry.subjects) & set(reading.subjects) and not reading.used_context:
-                # The index is sure of an entry of this subject, whose intent no cue named:
-                # answered, but with the confidence of an intent that does not fit.
-                fitting = _fitting(entries, reading.subjects, ())
-                return Answer(entry.id, self._confidence(entry, reading, result, fitting))
+        of_subject = _fitting(entries, reading.subjects, ())
+        few = len(of_subject) <= 2  # a narrow subject: its entry likely says it in passing
+        sure = best is not None and (few or best.confidence >= self.threshold)
+        if (
+            sure
+            and entry
+            and set(entry.subjects) & set(reading.subjects)
+            and not reading.used_context
+        ):
+            # The index is sure of an entry of this subject, whose intent no cue named:
+            # answered, but with the confidence of an intent that does not fit.
+            fitting = _fitting(entries, reading.subjects, ())
+            return self._answer(entry, reading, result, fitting)
         return NotCovered(reading.subjects[0], reading.intents[0])
+
+    def _fitting_intent(
+        self, entries: list[Entry], subjects: tuple[str, ...], intent: str
+    ) -> list[Entry]:
+        """Entries of the subjects that answer the intent; failing that, entries of the
+        intent's fallbacks, then of the broader subjects (the nearest first)."""
+        vocabulary = self.knowledge.vocabulary
+        for scope in (subjects, *((s,) for s in vocabulary.broader(subjects))):
+            for wanted in (intent, *vocabulary.fallbacks.get(intent, ())):
+                fitting = _fitting(entries, scope, (wanted,))
+                if fitting:
+                    return fitting
+        return []
 
     def _second(
         self,
@@ -140,7 +162,7 @@ class Chooser:
         for intent in reading.intents[position + 1 :]:
             if intent in chosen.intents:
                 continue
-            fitting = _fitting(entries, reading.subjects, (intent,))
+            fitting = self._fitting_intent(entries, reading.subjects, intent)
             if fitting:
                 return max(fitting, key=lambda e: _rank(e, reading, result)).id
         return None
@@ -153,10 +175,10 @@ class Chooser:
         if not reading.bare and best is not None and best.confidence >= self.threshold:
             chosen = next((e for e in fitting if e.id == best.id), None)
             if chosen is not None:
-                return Answer(chosen.id, self._confidence(chosen, reading, result, fitting))
+                return self._answer(chosen, reading, result, fitting)
         if len(fitting) == 1:
             only = fitting[0]
-            return Answer(only.id, self._confidence(only, reading, result, fitting))
+            return self._answer(only, reading, result, fitting)
         intents = [i for i in INTENT_ORDER if any(i in e.intents for e in fitting)]
         intents += sorted({i for e in fitting for i in e.intents} - set(intents))
         subject = reading.subjects[0]
@@ -167,10 +189,14 @@ class Chooser:
         intent = reading.intents[0]
         if best is not None and best.confidence >= self.threshold:
             entry = self.knowledge.entries.get(best.id)
-            if entry is not None and (set(entry.intents) & set(reading.intents) or not entry.subjects):
+            if entry is not None and (
+                set(entry.intents) & set(reading.intents) or not entry.subjects
+            ):
                 return Answer(entry.id, best.confidence)
-        if result.out_of_scope is not None:
-            return None  # "mã số thuế đăng ký ở đâu": another agency's, not a choice of ours
+        if result.out_of_scope is not None or not reading.bare_intent:
+            # "mã số thuế đăng ký ở đâu", "làm sổ đỏ cần giấy tờ gì": the question names a
+            # subject of its own that is not ours; no choice among our subjects fits it.
+            return None
         subjects = [
             s
             for s in SUBJECT_ORDER
@@ -180,21 +206,40 @@ class Chooser:
             return None
         return Clarify(None, intent, tuple((s, intent) for s in subjects[:MAX_OPTIONS]))
 
-    def _confidence(
-        self, entry: Entry, reading: Reading, result: SearchResult, fitting: list[Entry]
-    ) -> float:
-        match = result.assessed(entry.id)
-        best = result.best
-        features = {
-            "index": match.confidence if match else 0.0,
-            "subject": 1.0 if set(entry.subjects) & set(reading.subjects) else 0.0,
-            "intent": 1.0 if set(entry.intents) & set(reading.intents) else 0.0,
-            "context": 1.0 if reading.used_context else 0.0,
-            "alone": 1.0 / len(fitting),
-            "top": 1.0 if best is not None and best.id == entry.id else 0.0,
-        }
-        z = ENTRY_CALIBRATION["bias"] + sum(ENTRY_CALIBRATION[k] * v for k, v in features.items())
-        return 1.0 / (1.0 + math.exp(-z))
+    def _answer(
+        self,
+        entry: Entry,
+        reading: Reading,
+        result: SearchResult,
+        fitting: list[Entry],
+        second: str | None = None,
+    ) -> Answer:
+        features = entry_features(entry, reading, result, fitting)
+        return Answer(entry.id, calibrated(features), second, tuple(features.items()))
+
+
+def entry_features(
+    entry: Entry, reading: Reading, result: SearchResult, fitting: list[Entry]
+) -> dict[str, float]:
+    """How well the chosen entry fits the question: the index's own confidence in it, and
+    whether its subject and intent are the question's own (not a broader subject, a fallback
+    intent or the conversation's)."""
+    match = result.assessed(entry.id)
+    best = result.best
+    return {
+        "index": match.confidence if match else 0.0,
+        "subject": 1.0 if set(entry.subjects) & set(reading.subjects) else 0.0,
+        "intent": 1.0 if set(entry.intents) & set(reading.intents) else 0.0,
+        "context": 1.0 if reading.used_context else 0.0,
+        "alone": 1.0 / max(len(fitting), 1),
+        "top": 1.0 if best is not None and best.id == entry.id else 0.0,
+        "long": 1.0 if reading.text != reading.message else 0.0,
+    }
+
+
+def calibrated(features: dict[str, float]) -> float:
+    z = ENTRY_CALIBRATION["bias"] + sum(ENTRY_CALIBRATION[k] * v for k, v in features.items())
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def _fitting(
@@ -208,9 +253,8 @@ def _fitting(
 
 
 def _rank(entry: Entry, reading: Reading, result: SearchResult) -> tuple[float, ...]:
-    """The question's first subject before others, the entry's main subject, then the index."""
-    subject_rank = min(
-        (reading.subjects.index(s) for s in entry.subjects if s in reading.subjects), default=9
-    )
+    """An entry of the question's own subject before one of a broader subject, then the
+    entry whose main subject it is, then the index's score."""
+    own = 1.0 if set(entry.subjects) & set(reading.subjects) else 0.0
     main = 1.0 if entry.subjects and entry.subjects[0] in reading.subjects else 0.0
-    return (-subject_rank, main, result.score(entry.id))
+    return (own, main, result.score(entry.id))

@@ -152,7 +152,7 @@ def _kb_check(args: argparse.Namespace, settings: Settings) -> int:
     for problem in shown:
         print(problem)
     if warning := settings.agency.missing_warning():
-        print(warning)
+        print(warning, file=sys.stderr)  # stdout lists the knowledge files' problems only
     errors = [p for p in shown if not p.warning]
     entries = len(loaded.knowledge)
     summary = (
@@ -414,7 +414,8 @@ def _database_exists(url: str) -> bool:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return True
-    return bool(parsed.database) and parsed.database != ":memory:" and Path(parsed.database).exists()
+    database = parsed.database or ""
+    return database not in ("", ":memory:") and Path(database).exists()
 
 
 def _shown_url(url: str) -> str:

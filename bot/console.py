@@ -25,7 +25,7 @@ WELCOME = (
     "('hoicanbo <câu hỏi>' để gửi thẳng), 'thoat' để kết thúc.\n"
 )
 QUIT = {"thoat", "thoát", "exit", "quit"}  # not "q" or "huy": a name or a slip
-HANDOFF = {"cb", "can bo", "cán bộ", "hoi can bo", "hỏi cán bộ", "hoicanbo", "hỏi cán bộ"}
+HANDOFF = {"cb", "can bo", "cán bộ", "hoi can bo", "hỏi cán bộ", "hoicanbo"}
 HELP = {"help", "start", "giup", "giúp"}
 TOPICS = {"chude", "chủ đề", "chu de"}
 CANCEL = {"huy", "hủy"}  # only as "/huy": "Huy" alone is a name
@@ -107,7 +107,9 @@ class ConsoleChat:
 
     def _list_topics(self) -> None:
         self.offered = [
-            Choice(label, topic=topic) for topic, label in TOPIC_LABELS.items() if topic != "smalltalk"
+            Choice(label, topic=topic)
+            for topic, label in TOPIC_LABELS.items()
+            if topic != "smalltalk"
         ]
         self._print_offered(PICK_TOPIC)
 
@@ -144,9 +146,7 @@ class ConsoleChat:
 
     def _option_choice(self, label: str, subject: str, intent: str) -> Choice:
         async def act() -> Answered | None:
-            return await self.conversation.clarified(
-                self.person, subject, intent, "console", None
-            )
+            return await self.conversation.clarified(self.person, subject, intent, "console", None)
 
         return Choice(label, act)
 

@@ -52,9 +52,7 @@ def context_after(previous: Turn | None, reply: Reply) -> Turn | None:
 
 
 class Conversation:
-    def __init__(
-        self, answerer: Answerer, log: ConsultationLog, context_minutes: int = 30
-    ) -> None:
+    def __init__(self, answerer: Answerer, log: ConsultationLog, context_minutes: int = 30) -> None:
         self.answerer = answerer
         self.log = log
         self.context_window = dt.timedelta(minutes=context_minutes)
@@ -133,7 +131,11 @@ class Conversation:
         )
         logged = await self.log.record(record)
         turn = Turn(
-            record.created_at, reply.topic, reply.entry_id, reply.subject, reply.intent,
+            record.created_at,
+            reply.topic,
+            reply.entry_id,
+            reply.subject,
+            reply.intent,
             reply.outcome,
         )
         if reply.topic != "smalltalk":

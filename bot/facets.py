@@ -23,6 +23,7 @@ class Facet:
     label: str
     label_en: str
     topic: str | None = None
+    parent: str | None = None  # the broader subject whose entries answer what this one lacks
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,37 @@ class Vocabulary:
     # An intent no entry of the subject covers is answered by the entry of its fallback
     # ("thủ tục công bố hợp quy" by the dossier entry when no entry lays out the steps).
     fallbacks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    generic: frozenset[str] = frozenset()  # intents a more specific one in the question outranks
 
     def detect(self, words: Sequence[str]) -> Detected:
         subjects = _find(words, self.subject_cues)
         intents = _find(words, self.intent_cues) or _find(words, self.weak_intent_cues)
+        intents.sort(key=lambda intent: intent in self.generic)  # stable: order kept otherwise
         return Detected(_specific_first(subjects, self.subject_cues), tuple(intents))
+
+    def covered(self, words: Sequence[str], facets: Sequence[str]) -> set[int]:
+        """Positions of the words that cues of these facets (or weak cues) account for."""
+        wanted = set(facets)
+        positions: set[int] = set()
+        for cues in (self.subject_cues, self.intent_cues, self.weak_intent_cues):
+            for start, size, facet in _matches(words, cues):
+                if facet in wanted or cues is self.weak_intent_cues:
+                    positions.update(range(start, start + size))
+        return positions
+
+    def broader(self, subjects: Sequence[str]) -> tuple[str, ...]:
+        """The parents of these subjects (once each, nearest first), without the subjects."""
+        found: list[str] = []
+        for subject in subjects:
+            parent = self.subjects[subject].parent if subject in self.subjects else None
+            while parent and parent not in found and parent not in subjects:
+                found.append(parent)
+                parent = self.subjects[parent].parent if parent in self.subjects else None
+        return tuple(found)
+
+    def topic_of(self, subject: str | None) -> str | None:
+        facet = self.subjects.get(subject or "")
+        return facet.topic if facet else None
 
     def label(self, facet_id: str, english: bool = False) -> str:
         facet = self.subjects.get(facet_id) or self.intents.get(facet_id)
@@ -62,24 +89,42 @@ class Vocabulary:
         return facet.label_en if english else facet.label
 
 
-def _find(words: Sequence[str], cues: Mapping[Cue, str]) -> list[str]:
-    """Longest cue at each position; each facet once, in order of first appearance."""
-    if not cues:
-        return []
-    longest = max(len(cue) for cue in cues)
-    found: list[str] = []
+_STARTS: dict[int, tuple[Mapping[Cue, str], dict[str, tuple[int, ...]]]] = {}
+
+
+def _starts(cues: Mapping[Cue, str]) -> dict[str, tuple[int, ...]]:
+    """For each word a cue starts with, the cue lengths (longest first): built once per table,
+    so a long message only tries cues where one can start."""
+    found = _STARTS.get(id(cues))
+    if found is None or found[0] is not cues:
+        table: dict[str, set[int]] = {}
+        for cue in cues:
+            table.setdefault(cue[0], set()).add(len(cue))
+        found = (cues, {w: tuple(sorted(n, reverse=True)) for w, n in table.items()})
+        _STARTS[id(cues)] = found
+    return found[1]
+
+
+def _matches(words: Sequence[str], cues: Mapping[Cue, str]) -> list[tuple[int, int, str]]:
+    """(start, size, facet) of the longest cue at each position, left to right, no overlaps."""
+    starts = _starts(cues)
+    found: list[tuple[int, int, str]] = []
     i = 0
     while i < len(words):
-        for size in range(min(longest, len(words) - i), 0, -1):
-            facet = cues.get(tuple(words[i : i + size]))
+        for size in starts.get(words[i], ()):
+            facet = cues.get(tuple(words[i : i + size])) if i + size <= len(words) else None
             if facet is not None:
-                if facet not in found:
-                    found.append(facet)
+                found.append((i, size, facet))
                 i += size
                 break
         else:
             i += 1
     return found
+
+
+def _find(words: Sequence[str], cues: Mapping[Cue, str]) -> list[str]:
+    """Facets named by cues, each once, in order of first appearance."""
+    return list(dict.fromkeys(facet for _, _, facet in _matches(words, cues)))
 
 
 def _specific_first(found: list[str], cues: Mapping[Cue, str]) -> tuple[str, ...]:
@@ -129,7 +174,11 @@ def parse_vocabulary(data: Any, source: str, expand: Any = None) -> Vocabulary:
         if unknown:
             raise FacetError(f"{source}: intents.{key}.fallback: unknown intent {unknown[0]}")
         fallbacks[str(key)] = tuple(str(v) for v in values)
-    return Vocabulary(subjects, intents, subject_cues, intent_cues, weak, fallbacks)
+    for key, facet in subjects.items():
+        if facet.parent and facet.parent not in subjects:
+            raise FacetError(f"{source}: subjects.{key}.parent: unknown subject {facet.parent}")
+    generic = frozenset(str(k) for k, item in data["intents"].items() if item.get("generic"))
+    return Vocabulary(subjects, intents, subject_cues, intent_cues, weak, fallbacks, generic)
 
 
 def _section(
@@ -150,6 +199,7 @@ def _section(
             str(item["label"]),
             str(item.get("label_en") or item["label"]),
             str(item["topic"]) if item.get("topic") else None,
+            str(item["parent"]) if item.get("parent") else None,
         )
         for target, values in ((cues, raw_cues), (weak, item.get("weak_cues") or [])):
             for value in values:

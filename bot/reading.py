@@ -9,11 +9,12 @@ the story still lends its subject when the question sentence names none.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
-from bot.facets import Vocabulary
-from bot.retrieval import Index
+from bot.facets import Detected, Vocabulary
+from bot.retrieval import Index, Query
 from bot.store.records import Turn
 from bot.text import tokens
 
@@ -22,8 +23,31 @@ SHORT_FOLLOW_UP = 6  # content words: a message this short may lean on the previ
 _SENTENCE = re.compile(r"(?<=[.?!;])\s+|\n+|(?<=:)\s+(?=\S)")
 # Words that make a sentence a question (folded); a "?" does too.
 _ASKING = frozenset(
-    "khong gi nao sao dau chua hoi how what which where when who whether can could should "
-    "is are do does may must".split()
+    [
+        "khong",
+        "gi",
+        "nao",
+        "sao",
+        "dau",
+        "chua",
+        "hoi",
+        "how",
+        "what",
+        "which",
+        "where",
+        "when",
+        "who",
+        "whether",
+        "can",
+        "could",
+        "should",
+        "is",
+        "are",
+        "do",
+        "does",
+        "may",
+        "must",
+    ]
 )
 _ASKING_PAIRS = frozenset(
     ["bao nhieu", "bao lau", "the nao", "ra sao", "lam sao", "o dau", "duoc khong", "tu van"]
@@ -55,6 +79,7 @@ class Reading:
     subject_from_context: bool = False
     intent_from_context: bool = False
     bare: bool = False  # nothing but the subject's name ("mã vạch?", "đăng ký nhãn hiệu")
+    bare_intent: bool = False  # nothing but what is asked ("phí bao nhiêu?", "nộp ở đâu?")
     content_words: int = 0
 
     @property
@@ -78,21 +103,22 @@ class Reader:
     def read(self, message: str, context: Turn | None = None) -> Reading:
         focus = asking_part(message)
         words = self.index.analyse(focus)
-        found = self.vocabulary.detect(words.words)
+        found = self._detect(focus, words.words)
         subjects = found.subjects
         if not subjects and focus != message:
-            subjects = self.vocabulary.detect(self.index.analyse(message).words).subjects
+            subjects = self._detect(message, self.index.analyse(message).words).subjects
         intents = found.intents
         content = sum(1 for level in words.levels if level == 0)
-        bare = bool(subjects) and not intents and self._only_names(words.words, subjects)
+        bare = bool(subjects) and not intents and self._only_cues(words, subjects, ())
+        bare_intent = bool(intents) and not subjects and self._only_cues(words, (), intents)
         subject_from_context = intent_from_context = False
         if context is not None and content <= SHORT_FOLLOW_UP:
             if not subjects and intents and context.subject:
                 subjects, subject_from_context = (context.subject,), True
-            elif subjects and not intents and context.intent and context.subject:
-                if context.subject not in subjects:  # "thế còn kiểu dáng?": same question
-                    intents, intent_from_context = (context.intent,), True
-                    bare = False
+            elif subjects and not intents and context.intent and context.subject not in subjects:
+                # "thế còn kiểu dáng?": the same question about another subject
+                intents, intent_from_context = (context.intent,), True
+                bare = False
         return Reading(
             message=message,
             text=focus,
@@ -101,23 +127,25 @@ class Reader:
             subject_from_context=subject_from_context,
             intent_from_context=intent_from_context,
             bare=bare,
+            bare_intent=bare_intent,
             content_words=content,
         )
 
-    def _only_names(self, words: tuple[str, ...], subjects: tuple[str, ...]) -> bool:
-        """True when every content word belongs to a cue of the subjects or to a word that
-        asks nothing by itself ("đăng ký", "làm"): the question names a subject and no more."""
-        named = {
-            word
-            for cue, facet in self.vocabulary.subject_cues.items()
-            if facet in subjects
-            for word in cue
-        }
-        named |= {word for cue in self.vocabulary.weak_intent_cues for word in cue}
-        query = self.index.analyse(" ".join(words))
+    def _detect(self, text: str, corrected: tuple[str, ...]) -> Detected:
+        """Facets of the words as typed (glossary-expanded); the index's typo corrections
+        are used only for a facet kind the typed words lack ("ma vahc"), since they also turn
+        English words into Vietnamese look-alikes ("importing" -> "exporting")."""
+        typed = self.vocabulary.detect(self.index.glossary.expand(tokens(text)))
+        fixed = self.vocabulary.detect(corrected)
+        return Detected(typed.subjects or fixed.subjects, typed.intents or fixed.intents)
+
+    def _only_cues(self, query: Query, subjects: tuple[str, ...], intents: tuple[str, ...]) -> bool:
+        """True when every content word is part of a cue of these subjects or intents, or of
+        a phrase that asks nothing by itself ("đăng ký", "làm"): nothing else is named."""
+        covered = self.vocabulary.covered(query.words, (*subjects, *intents))
         return all(
-            level != 0 or word in named or len(word) < 2
-            for word, level in zip(query.words, query.levels, strict=True)
+            level != 0 or i in covered or len(word) < 2
+            for i, (word, level) in enumerate(zip(query.words, query.levels, strict=True))
         )
 
 
@@ -144,7 +172,7 @@ def _asks(sentence: str) -> bool:
     words = tokens(sentence)
     if any(word in _ASKING for word in words):
         return True
-    return any(f"{a} {b}" in _ASKING_PAIRS for a, b in zip(words, words[1:], strict=False))
+    return any(f"{a} {b}" in _ASKING_PAIRS for a, b in itertools.pairwise(words))
 
 
 def _after_intro(message: str) -> str | None:

@@ -63,9 +63,7 @@ class Services:
         )
         answerer = Answerer(knowledge, settings.agency, settings.retrieval)
         answerer.warm()
-        conversation = Conversation(
-            answerer, consultation_log, settings.retrieval.context_minutes
-        )
+        conversation = Conversation(answerer, consultation_log, settings.retrieval.context_minutes)
         staff = StaffDirectory(settings.staff, repository)
         bulletins = BulletinService(BulletinRepository(engine), settings)
         return cls(settings, engine, repository, consultation_log, conversation, staff, bulletins)

@@ -116,7 +116,7 @@ async def clarified(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None or query.message is None or query.from_user is None:
         return
-    _, subject, intent = (query.data.split(":") + ["", ""])[:3]
+    _, subject, intent = ([*query.data.split(":"), "", ""])[:3]
     chat = query.message.chat
     answered = await services(context).conversation.clarified(
         person_of(query.from_user), subject, intent, "telegram", chat.id

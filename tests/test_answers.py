@@ -92,7 +92,8 @@ def test_a_bare_subject_gets_a_clarifying_question(answerer: Answerer) -> None:
     reply = answerer.ask("mã vạch")
     labels = [option.label for option in reply.clarify]
     assert reply.entry_id is None
-    assert "Hồ sơ" in labels and "Phí, lệ phí" in labels
+    assert "Hồ sơ" in labels
+    assert "Phí, lệ phí" in labels
     picked = answerer.answer_facets("barcode", "fees")
     assert picked.entry_id == "barcode-fees"
 
@@ -121,7 +122,8 @@ def test_a_message_with_two_questions_offers_the_second_as_a_button(answerer: An
 
 def test_out_of_scope_follow_up_has_no_subject_to_lean_on(answerer: Answerer) -> None:
     first, second = conversation(answerer, "đăng ký mã số thuế ở đâu", "vậy phí bao nhiêu?")
-    assert first.entry_id is None and first.out_of_scope
+    assert first.entry_id is None
+    assert first.out_of_scope
     assert second.entry_id is None  # asks which subject instead of guessing barcodes
 
 
@@ -131,7 +133,8 @@ def test_no_answer_shows_a_placeholder_or_the_long_contact_sentence(
     for entry_id in knowledge.entries:
         text = answerer.answer_entry(entry_id).text
         assert "CẦN CẬP NHẬT" not in text, entry_id
-        assert "điện thoại: ," not in text and "địa chỉ: ," not in text, entry_id
+        assert "điện thoại: ," not in text, entry_id
+        assert "địa chỉ: ," not in text, entry_id
 
 
 def test_every_in_scope_entry_declares_what_it_answers(knowledge: KnowledgeBase) -> None:
@@ -139,7 +142,8 @@ def test_every_in_scope_entry_declares_what_it_answers(knowledge: KnowledgeBase)
     for entry in knowledge.entries.values():
         if entry.topic == "smalltalk":
             continue
-        assert entry.subjects and entry.intents, entry.id
+        assert entry.subjects, entry.id
+        assert entry.intents, entry.id
         assert set(entry.subjects) <= set(vocabulary.subjects), entry.id
         assert set(entry.intents) <= set(vocabulary.intents), entry.id
 
@@ -197,5 +201,6 @@ def test_ask_conversation_on_the_command_line() -> None:
     assert len(objects) == 3  # the blank line is not a question
     assert all("clarify" in o for o in objects)
     assert objects[1]["entry_id"] == "barcode-fees"
-    assert objects[2]["entry_id"] is None and objects[2]["clarify"]  # a new conversation
+    assert objects[2]["entry_id"] is None
+    assert objects[2]["clarify"]
     assert objects[1]["clarify"] == []

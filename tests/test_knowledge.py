@@ -183,9 +183,10 @@ def test_subjects_and_intents_are_checked_against_the_vocabulary(
     write_entry(entry_id="barcode-other")
     (root / "facets.yaml").write_text(FACETS, encoding="utf-8")
     found = problems(root)
-    assert "knowledge/barcode/barcode-test.md: intents: 'price' is not in facets.yaml" in found
-    assert "knowledge/barcode/barcode-test.md: leads: 'where' is not one of this entry's intents" in found
-    assert any(line.startswith("knowledge/barcode/barcode-other.md: subjects: missing") for line in found)
+    test, other = "knowledge/barcode/barcode-test.md", "knowledge/barcode/barcode-other.md"
+    assert f"{test}: intents: 'price' is not in facets.yaml" in found
+    assert f"{test}: leads: 'where' is not one of this entry's intents" in found
+    assert any(line.startswith(f"{other}: subjects: missing") for line in found)
 
 
 def test_an_unset_contact_field_in_an_answer_is_flagged(

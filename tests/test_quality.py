@@ -24,5 +24,8 @@ def test_labelled_sets_are_big_and_varied() -> None:
 def test_topic_accuracy_and_abstention(answerer: Answerer, path: Path) -> None:
     scores = evaluate(lambda q: answerer.ask(q).topic, read_labelled(path))
     misses = "\n".join(f"{item.topic} -> {got}: {item.question}" for item, got in scores.misses)
-    assert scores.accuracy >= 0.95, misses
-    assert scores.abstention >= 0.90, misses
+    if "blind" in path.name:  # a blind set is scored in aggregate only: its misses stay unread
+        misses = f"{len(scores.misses)} misses (blind set: not listed)"
+    figures = f"accuracy {scores.accuracy:.3f}, abstention {scores.abstention:.3f}"
+    assert scores.accuracy >= 0.95, f"{figures}\n{misses}"
+    assert scores.abstention >= 0.90, f"{figures}\n{misses}"
