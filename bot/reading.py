@@ -113,7 +113,9 @@ class Reader:
         bare_intent = bool(intents) and not subjects and self._only_cues(words, (), intents)
         subject_from_context = intent_from_context = False
         if context is not None and content <= SHORT_FOLLOW_UP:
-            if not subjects and intents and context.subject:
+            if not subjects and context.subject and (intents or content <= SHORT_FOLLOW_UP // 2):
+                # "phí bao nhiêu?", or "ví dụ cho em với" / "không đạt thì sao": about the
+                # previous question's subject
                 subjects, subject_from_context = (context.subject,), True
             elif subjects and not intents and context.intent and context.subject not in subjects:
                 # "thế còn kiểu dáng?": the same question about another subject
