@@ -33,9 +33,6 @@ class Detected:
     subjects: tuple[str, ...] = ()
     intents: tuple[str, ...] = ()
 
-    def __bool__(self) -> bool:
-        return bool(self.subjects or self.intents)
-
 
 Cue = tuple[str, ...]
 

@@ -28,6 +28,7 @@ FIELD_WEIGHTS = {"title": 2.0, "questions": 1.0, "keywords": 1.5}
 K1 = 1.2
 B = 0.5
 MAX_QUERY_TOKENS = 200
+ANALYSED_KEPT = 256
 CANDIDATES = 40
 VOTES = (1.0, 0.5, 0.25)  # weight of a topic's best, second and third entry in its vote
 SPECIFIC = 0.75  # a term is specific to a topic when this share of its entries belong to it
@@ -120,6 +121,7 @@ class Index:
         self._build_postings()
         self._build_vocabulary()
         self._corrections: dict[str, tuple[str, ...]] = {}
+        self._analysed: dict[str, Query] = {}  # the reader and the search analyse one text
 
     # --- building ------------------------------------------------------------------------
 
@@ -220,7 +222,16 @@ class Index:
     # --- query side ------------------------------------------------------------------------
 
     def analyse(self, question: str) -> Query:
-        """Folded, corrected and glossary-expanded words of a question."""
+        """Folded, corrected and glossary-expanded words of a question (the last few kept:
+        reading a question and searching it analyse the same text)."""
+        found = self._analysed.get(question)
+        if found is None:
+            if len(self._analysed) >= ANALYSED_KEPT:
+                self._analysed.clear()
+            found = self._analysed[question] = self._analyse(question)
+        return found
+
+    def _analyse(self, question: str) -> Query:
         raw = analyse(question)[:MAX_QUERY_TOKENS]
         corrected: list[tuple[str, int]] = []
         for i, (word, level) in enumerate(raw):
