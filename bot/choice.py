@@ -31,19 +31,26 @@ INTENT_ORDER = (
     "penalty",
     "changes",
 )
+# Intents that qualify whatever the previous answer was about ("có cần đóng dấu không?",
+# "khai ở đâu?" after the TCCS announcement or the product list): such a follow-up stays
+# with an answer about a specific matter rather than jumping to the subject's general entry.
+QUALIFYING = frozenset({"must", "may", "where", "steps", "time", "dossier"})
+# An answer with one of these intents is about the subject as a whole, not a specific matter.
+BROAD = QUALIFYING | {"fees", "what", "validity", "penalty", "online", "changes", "compare"}
 SUBJECT_ORDER = ("barcode", "trademark", "hop_quy", "tccs", "hop_chuan", "patent")
 
 # Entry-level calibration (bench/calibrate_answers.py, on the answer-level dev sets): the chance
 # that the chosen entry answers the question, from the index's confidence and how the facets fit.
 ENTRY_CALIBRATION = {
-    "bias": -5.491,
-    "index": 1.582,
-    "subject": 1.586,
-    "intent": 0.768,
-    "context": -1.277,
-    "alone": 1.146,
-    "top": 2.781,
-    "long": -0.420,
+    "bias": -5.288,
+    "index": 1.777,
+    "subject": 1.362,
+    "intent": 0.435,
+    "context": -0.875,
+    "alone": 1.406,
+    "top": 2.617,
+    "long": -0.383,
+    "kept": 1.083,
 }
 
 
@@ -105,6 +112,14 @@ class Chooser:
             return Answer(best.id, best.confidence)  # one of an entry's own phrasings
         if result.out_of_scope is not None:
             return None  # another agency's question: the index's abstention stands
+        thanks = (
+            best is not None and best.topic == "smalltalk" and best.confidence >= self.threshold
+        )
+        if reading.used_context and thanks:
+            return None  # "ok e cảm ơn" after a barcode answer is a thank-you
+        kept = self._kept(reading, result, entries)
+        if kept is not None:
+            return kept
         if reading.subjects and reading.intents:
             return self._both(reading, result, entries)
         if reading.subjects:
@@ -113,7 +128,26 @@ class Chooser:
             return self._intent_only(reading, result, entries)
         return None
 
+    def _kept(self, reading: Reading, result: SearchResult, entries: list[Entry]) -> Choice:
+        """A follow-up that names no subject and asks nothing the previous answer does not
+        cover ("phải nộp trước ngày nào?" after the annual fee) stays with the previous answer."""
+        previous = next((e for e in entries if e.id == reading.previous_entry), None)
+        if previous is None or not reading.intents or not reading.subject_from_context:
+            return None
+        asked, covered = set(reading.intents), set(previous.intents)
+        about_its_matter = asked <= QUALIFYING and not covered & BROAD
+        if not (asked & covered or about_its_matter):
+            return None
+        return self._answer(previous, reading, result, [previous])
+
     def _both(self, reading: Reading, result: SearchResult, entries: list[Entry]) -> Choice:
+        choice = self._by_intents(reading, result, entries)
+        again = isinstance(choice, Answer) and choice.entry_id == reading.previous_entry
+        if reading.intent_from_context and again:
+            return self._switched(reading, result, entries) or choice
+        return choice
+
+    def _by_intents(self, reading: Reading, result: SearchResult, entries: list[Entry]) -> Choice:
         for position, intent in enumerate(reading.intents):
             fitting = self._fitting_intent(entries, reading.subjects, intent)
             if not fitting:
@@ -137,6 +171,15 @@ class Chooser:
             fitting = _fitting(entries, reading.subjects, ())
             return self._answer(entry, reading, result, fitting)
         return NotCovered(reading.subjects[0], reading.intents[0])
+
+    def _switched(self, reading: Reading, result: SearchResult, entries: list[Entry]) -> Choice:
+        """ "Thế còn EAN-8?" after the GTIN-13 structure would get the same answer again: the
+        new subject's own entries come first."""
+        own = [e for e in entries if set(e.subjects) & set(reading.subjects)]
+        if not own:
+            return None
+        chosen = max(own, key=lambda e: _rank(e, reading, result))
+        return self._answer(chosen, reading, result, own)
 
     def _fitting_intent(
         self, entries: list[Entry], subjects: tuple[str, ...], intent: str
@@ -234,6 +277,7 @@ def entry_features(
         "alone": 1.0 / max(len(fitting), 1),
         "top": 1.0 if best is not None and best.id == entry.id else 0.0,
         "long": 1.0 if reading.text != reading.message else 0.0,
+        "kept": 1.0 if entry.id == reading.previous_entry else 0.0,
     }
 
 

@@ -35,6 +35,7 @@ class Detected:
 
 
 Cue = tuple[str, ...]
+NO_FACET = ""  # what a not_cues phrase maps to: its words name no intent
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,9 @@ def _matches(words: Sequence[str], cues: Mapping[Cue, str]) -> list[tuple[int, i
 
 
 def _find(words: Sequence[str], cues: Mapping[Cue, str]) -> list[str]:
-    """Facets named by cues, each once, in order of first appearance."""
-    return list(dict.fromkeys(facet for _, _, facet in _matches(words, cues)))
+    """Facets named by cues, each once, in order of first appearance (a phrase that names
+    none, such as "đánh giá" around the fee cue "giá", only takes its words out of play)."""
+    return list(dict.fromkeys(facet for _, _, facet in _matches(words, cues) if facet))
 
 
 def _specific_first(found: list[str], cues: Mapping[Cue, str]) -> tuple[str, ...]:
@@ -175,7 +177,24 @@ def parse_vocabulary(data: Any, source: str, expand: Any = None) -> Vocabulary:
         if facet.parent and facet.parent not in subjects:
             raise FacetError(f"{source}: subjects.{key}.parent: unknown subject {facet.parent}")
     generic = frozenset(str(k) for k, item in data["intents"].items() if item.get("generic"))
+    for phrase in _not_cues(data.get("not_cues"), source, expand):
+        intent_cues.setdefault(phrase, NO_FACET)
+        weak.setdefault(phrase, NO_FACET)
     return Vocabulary(subjects, intents, subject_cues, intent_cues, weak, fallbacks, generic)
+
+
+def _not_cues(raw: Any, source: str, expand: Any) -> list[Cue]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise FacetError(f"{source}: not_cues: expected a list of phrases")
+    found = []
+    for phrase in raw:
+        words = tokens(str(phrase))
+        cue = tuple(expand(words) if expand else words)
+        if cue:
+            found.append(cue)
+    return found
 
 
 def _section(

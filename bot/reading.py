@@ -81,6 +81,7 @@ class Reading:
     bare: bool = False  # nothing but the subject's name ("mã vạch?", "đăng ký nhãn hiệu")
     bare_intent: bool = False  # nothing but what is asked ("phí bao nhiêu?", "nộp ở đâu?")
     content_words: int = 0
+    previous_entry: str | None = None  # the entry that answered the previous question
 
     @property
     def subject(self) -> str | None:
@@ -121,6 +122,10 @@ class Reader:
                 # "thế còn kiểu dáng?": the same question about another subject
                 intents, intent_from_context = (context.intent,), True
                 bare = False
+        previous_entry = None
+        used = subject_from_context or intent_from_context
+        if used and context is not None and context.outcome == "answered":
+            previous_entry = context.entry_id
         return Reading(
             message=message,
             text=focus,
@@ -131,6 +136,7 @@ class Reader:
             bare=bare,
             bare_intent=bare_intent,
             content_words=content,
+            previous_entry=previous_entry,
         )
 
     def _detect(self, text: str, corrected: tuple[str, ...]) -> Detected:

@@ -7,7 +7,7 @@ from bot.config import Agency, KnowledgeSettings
 from bot.knowledge import TOPICS, KnowledgeBase, load_knowledge
 from tests.conftest import ROOT, WriteEntry
 
-TODAY = dt.date(2026, 11, 26)
+TODAY = dt.date(2026, 12, 1)
 
 
 def problems(root: Path) -> list[str]:
