@@ -6,20 +6,40 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from html import escape
+from pathlib import Path
 from typing import Any, Literal
+
+import jinja2
 
 from bot import wording
 from bot.choice import Answer, Choice, Chooser, Clarify, NotCovered
 from bot.config import Agency, RetrievalSettings
 from bot.knowledge import TOPIC_LABELS, Entry, KnowledgeBase
 from bot.markdown import to_html, to_plain
+from bot.products import Product
 from bot.reading import Reader, Reading
 from bot.retrieval import SearchResult
 from bot.store.records import Turn
 from bot.text import tokens
 
 Outcome = Literal["answered", "abstained"]
+TEMPLATES = Path(__file__).parent / "templates"
+# A question about a product's rules: about conformity (or no subject named), asking whether
+# it must, which regulation, where to file, how it is assessed ("mũ bảo hiểm áp dụng QCVN
+# nào", "đồ điện gia dụng có phải công bố hợp quy không").
+PRODUCT_SUBJECTS = frozenset(
+    {"hop_quy", "hop_chuan", "import_inspection", "risk_class", "national_standard"}
+)
+PRODUCT_INTENTS = frozenset(
+    {"must", "may", "find_regulation", "where", "what", "methods", "requirements", "compare"}
+)
+PRODUCT_CONFIDENCE = {True: 0.9, False: 0.7}  # confirmed by a source, or to confirm
+PRODUCT_FOLLOW_UPS = {
+    "hop_quy": ("conformity-dossier-cert", "conformity-dossier-self", "conformity-where-to-file"),
+}
+DEFAULT_FOLLOW_UPS = ("conformity-who-must", "conformity-find-qcvn")
 
 
 @dataclass(frozen=True)
@@ -115,6 +135,9 @@ class Answerer:
             return self._empty(question)
         day = today or dt.date.today()
         reading = self.reader.read(question, context)
+        product = self._product(reading)
+        if product is not None:
+            return self.answer_product(question, product, reading.used_context)
         query = self.query_for(reading)
         result = self.knowledge.search(query, limit=self.settings.suggestions + 1, today=day)
         choice = self.chooser.choose(reading, result, day)
@@ -134,6 +157,49 @@ class Answerer:
         result = self.knowledge.search(self.query_for(reading), today=today or dt.date.today())
         choice = self.chooser.choose(reading, result, today or dt.date.today())
         return self._reply(question, reading, result, choice)
+
+    def _product(self, reading: Reading) -> Product | None:
+        catalogue = self.knowledge.products
+        if not len(catalogue):
+            return None
+        if not set(reading.subjects) <= PRODUCT_SUBJECTS:
+            return None  # "mã vạch cho mỹ phẩm", "nhãn hiệu cho mũ bảo hiểm": another subject
+        if not set(reading.intents) <= PRODUCT_INTENTS:
+            return None  # "phí", "hồ sơ", "phạt": the subject's entries answer those
+        found = catalogue.find(reading.text)
+        if found is None and reading.text != reading.message:
+            found = catalogue.find(reading.message)
+        return found
+
+    def answer_product(self, question: str, product: Product, used_context: bool = False) -> Reply:
+        """Which rules apply to this product, from the catalogue row with its sources."""
+        markdown = _product_template().render(
+            product=product,
+            requirement=wording.PRODUCT_REQUIREMENT[product.requirement],
+            agency=self.agency.name,
+        )
+        footer = [
+            wording.LEGAL_BASIS.format(basis="; ".join(product.legal_basis)),
+            wording.REVIEWED.format(date=product.reviewed.strftime("%d/%m/%Y")),
+        ]
+        confidence = PRODUCT_CONFIDENCE[product.confirmed]
+        follow_ups = PRODUCT_FOLLOW_UPS.get(product.requirement, DEFAULT_FOLLOW_UPS)
+        return Reply(
+            question=question,
+            outcome="answered",
+            markdown=markdown.strip(),
+            topic="conformity",
+            entry_id=product.entry_id,
+            confidence=confidence,
+            sources=product.legal_basis,
+            reviewed=product.reviewed,
+            suggestions=self._suggestions(list(follow_ups)),
+            offer_handoff=not product.confirmed or confidence < self.settings.low_confidence,
+            footer=tuple(footer),
+            subject="hop_quy",
+            intent="find_regulation",
+            used_context=used_context,
+        )
 
     def query_for(self, reading: Reading) -> str:
         """What the index searches: the asking sentence(s), plus the names of facets taken
@@ -300,3 +366,15 @@ class Answerer:
 
     def _empty(self, question: str) -> Reply:
         return Reply(question=question, outcome="abstained", markdown=wording.EMPTY, empty=True)
+
+
+@lru_cache(maxsize=1)
+def _product_template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,  # a misspelt field must fail, not vanish
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # Markdown, escaped when rendered to HTML
+    )
+    return environment.get_template("product_answer.md.j2")

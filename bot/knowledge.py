@@ -19,6 +19,8 @@ import yaml
 from bot.config import Agency, KnowledgeSettings
 from bot.facets import FACETS_FILE, FacetError, Vocabulary, parse_vocabulary
 from bot.glossary import Glossary, GlossaryError, load_glossary
+from bot.legal import LEGAL_DOCUMENTS_FILE, Registry, cited, load_registry
+from bot.products import PRODUCTS_FILE, Catalogue, load_catalogue
 from bot.retrieval import Document, Index, SearchResult
 from bot.text import tokens
 
@@ -38,6 +40,14 @@ REQUIRED = ("id", "topic", "title", "title_en", "questions", "keywords", "legal_
 OPTIONAL = ("related", "valid_from", "valid_until", "subjects", "intents", "leads", "sources")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _AGENCY_FIELD = re.compile(r"\{\{\s*agency\.([a-z_]+)\s*\}\}")
+# A figure a business would act on: an amount, a time limit, a rate ("1.000.000 đồng",
+# "20 ngày", "10%", "6 tháng"); such an entry needs a source staff can open.
+_FIGURE = re.compile(
+    r"\b\d{1,3}(?:[.,]\d{3})+\b|\b\d+(?:[.,]\d+)?\s*(?:%|đồng|triệu|nghìn|ngàn|vnd|ngày|tuần|"
+    r"tháng|năm|giờ)(?!\w)",
+    re.IGNORECASE,
+)
+_SOURCE_REFERENCE = re.compile(r"\b(?:Điều|Khoản|Phụ lục|Mục|Article|Annex)\b", re.IGNORECASE)
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 _ENGLISH = frozenset(
     [
@@ -165,8 +175,12 @@ class KnowledgeBase:
         glossary: Glossary | None = None,
         out_of_scope: Sequence[OutOfScope] = (),
         vocabulary: Vocabulary | None = None,
+        products: Catalogue | None = None,
+        legal: Registry | None = None,
     ) -> None:
         self.entries = {entry.id: entry for entry in entries}
+        self.products = products or Catalogue()
+        self.legal = legal or Registry()
         self.vocabulary = vocabulary or Vocabulary()
         self._dated = [e for e in entries if e.valid_from or e.valid_until]
         self.glossary = glossary or Glossary()
@@ -249,7 +263,49 @@ def load_knowledge(
     out_of_scope = _load_out_of_scope(
         path / OUT_OF_SCOPE_FILE, set(seen), agency, renderer, problems
     )
-    return LoadResult(KnowledgeBase(entries, glossary, out_of_scope, vocabulary), problems)
+    legal = _load_registry(path, problems)
+    for entry in entries:
+        for finding in legal.check(entry.legal_basis, entry.body, today, entry.sources):
+            problems.append(Problem(entry.path, finding.field, finding.reason, finding.warning))
+    products = _load_products(path, legal, today, problems)
+    knowledge = KnowledgeBase(entries, glossary, out_of_scope, vocabulary, products, legal)
+    return LoadResult(knowledge, problems)
+
+
+def _load_registry(path: Path, problems: list[Problem]) -> Registry:
+    registry, found = load_registry(path / LEGAL_DOCUMENTS_FILE)
+    name = f"{path.name}/{LEGAL_DOCUMENTS_FILE}"
+    problems.extend(Problem(name, where, reason) for where, reason in found)
+    return registry
+
+
+def _load_products(
+    path: Path, legal: Registry, today: dt.date, problems: list[Problem]
+) -> Catalogue:
+    catalogue, found = load_catalogue(path / PRODUCTS_FILE, today)
+    name = f"{path.name}/{PRODUCTS_FILE}"
+    problems.extend(Problem(name, where, reason) for where, reason in found)
+    for product in catalogue.products.values():
+        for source in product.sources:
+            if not _traceable(source):
+                problems.append(Problem(name, f"{product.id}.sources", _untraceable(source)))
+        cites = [*(r.number for r in product.regulations), *product.legal_basis]
+        for finding in legal.check(cites, "", today, product.sources):
+            field_name = f"{product.id}.{finding.field}"
+            problems.append(Problem(name, field_name, finding.reason, finding.warning))
+    return catalogue
+
+
+def _traceable(source: str) -> bool:
+    """A source staff can open: an address, or a legal document (with its article)."""
+    text = source.strip()
+    return text.startswith(("http://", "https://")) or bool(
+        cited(text) or _SOURCE_REFERENCE.search(text)
+    )
+
+
+def _untraceable(source: str) -> str:
+    return f"'{source}' is neither a web address nor a legal document with its article"
 
 
 def _renderer() -> jinja2.Environment:
@@ -342,6 +398,17 @@ def _load_entry(
             "(write {{ agency.contact }} instead)",
             True,
         )
+    if body is not None and topic != "smalltalk":
+        figure = _FIGURE.search(body)
+        if figure and not sources:
+            problem(
+                "sources",
+                f"the answer states a figure ('{figure.group(0)}') but names no source: add "
+                "'sources:' (a web address or a legal document with its article)",
+            )
+        for source in sources:
+            if not _traceable(source):
+                problem("sources", _untraceable(source))
     if body is not None:
         if not body.strip():
             problem("answer", "empty answer: write the answer below the front matter")

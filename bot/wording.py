@@ -24,3 +24,14 @@ EMPTY = (
 )
 LEGAL_BASIS = "Căn cứ: {basis}."
 REVIEWED = "Thông tin rà soát ngày {date}."
+
+# What a product's requirement means for the business, first line of a product answer.
+PRODUCT_REQUIREMENT = {
+    "hop_quy": "phải chứng nhận và **công bố hợp quy** trước khi đưa ra thị trường.",
+    "self_declaration": "doanh nghiệp **tự công bố sản phẩm**; không công bố hợp quy tại Sở "
+    "Khoa học và Công nghệ.",
+    "product_notification": "phải **công bố (thông báo) sản phẩm** với cơ quan y tế trước khi "
+    "lưu thông.",
+    "registration": "phải được **đăng ký hoặc cấp phép lưu hành** trước khi đưa ra thị trường.",
+    "voluntary": "**chưa có quy chuẩn kỹ thuật bắt buộc**; công bố hợp chuẩn là tự nguyện.",
+}
