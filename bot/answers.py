@@ -135,11 +135,11 @@ class Answerer:
             return self._empty(question)
         day = today or dt.date.today()
         reading = self.reader.read(question, context)
-        product = self._product(reading)
-        if product is not None:
-            return self.answer_product(question, product, reading.used_context)
         query = self.query_for(reading)
         result = self.knowledge.search(query, limit=self.settings.suggestions + 1, today=day)
+        product = self._product(reading) if result.out_of_scope is None else None
+        if product is not None:
+            return self.answer_product(question, product, reading.used_context)
         choice = self.chooser.choose(reading, result, day)
         reply = self._reply(question, reading, result, choice)
         return replace(reply, used_context=reading.used_context)

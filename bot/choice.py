@@ -17,6 +17,7 @@ from bot.reading import Reading
 from bot.retrieval import EXACT, SearchResult
 
 MAX_OPTIONS = 4
+NARROW = 2  # a subject with this many entries or fewer: they answer all that is asked of it
 # Intents offered first when a question names only its subject, most asked first.
 INTENT_ORDER = (
     "dossier",
@@ -42,15 +43,18 @@ SUBJECT_ORDER = ("barcode", "trademark", "hop_quy", "tccs", "hop_chuan", "patent
 # Entry-level calibration (bench/calibrate_answers.py, on the answer-level dev sets): the chance
 # that the chosen entry answers the question, from the index's confidence and how the facets fit.
 ENTRY_CALIBRATION = {
-    "bias": -5.288,
-    "index": 1.777,
-    "subject": 1.362,
-    "intent": 0.435,
-    "context": -0.875,
-    "alone": 1.406,
-    "top": 2.617,
-    "long": -0.383,
-    "kept": 1.083,
+    "bias": -4.017,
+    "index": 0.991,
+    "subject": 0.897,
+    "intent": 0.145,
+    "context": -0.778,
+    "alone": 1.052,
+    "top": 1.466,
+    "long": -0.272,
+    "first": 0.637,
+    "many": -0.258,
+    "margin": 2.657,
+    "kept": 0.904,
 }
 
 
@@ -187,11 +191,14 @@ class Chooser:
         """Entries of the subjects that answer the intent; failing that, entries of the
         intent's fallbacks, then of the broader subjects (the nearest first)."""
         vocabulary = self.knowledge.vocabulary
-        for scope in (subjects, *((s,) for s in vocabulary.broader(subjects))):
+        for position, scope in enumerate((subjects, *((s,) for s in vocabulary.broader(subjects)))):
             for wanted in (intent, *vocabulary.fallbacks.get(intent, ())):
                 fitting = _fitting(entries, scope, (wanted,))
                 if fitting:
                     return fitting
+            own = _fitting(entries, scope, ())
+            if position == 0 and 0 < len(own) <= NARROW:
+                return own  # a narrow subject's one entry says it in passing (the GI's users)
         return []
 
     def _second(
@@ -278,7 +285,19 @@ def entry_features(
         "top": 1.0 if best is not None and best.id == entry.id else 0.0,
         "long": 1.0 if reading.text != reading.message else 0.0,
         "kept": 1.0 if entry.id == reading.previous_entry else 0.0,
+        "first": 1.0 if reading.intents and reading.intents[0] in entry.intents else 0.0,
+        "many": 1.0 if len(reading.intents) >= 3 else 0.0,
+        "margin": _margin(entry, result),
     }
+
+
+def _margin(entry: Entry, result: SearchResult) -> float:
+    """How far ahead of the next entry the index puts this one (0 when it is not first)."""
+    matches = result.matches
+    if not matches or matches[0].id != entry.id:
+        return 0.0
+    second = matches[1].confidence if len(matches) > 1 else 0.0
+    return max(0.0, matches[0].confidence - second)
 
 
 def calibrated(features: dict[str, float]) -> float:

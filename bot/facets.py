@@ -48,12 +48,15 @@ class Vocabulary:
     # An intent no entry of the subject covers is answered by the entry of its fallback
     # ("thủ tục công bố hợp quy" by the dossier entry when no entry lays out the steps).
     fallbacks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    generic: frozenset[str] = frozenset()  # intents a more specific one in the question outranks
+    # How general an intent is (0: specific): a more specific one in the question outranks it
+    # ("có bắt buộc gửi mẫu thử nghiệm không" asks about testing; "thủ tục ... cần giấy tờ gì"
+    # about the dossier).
+    generic: Mapping[str, int] = field(default_factory=dict)
 
     def detect(self, words: Sequence[str]) -> Detected:
         subjects = _find(words, self.subject_cues)
         intents = _find(words, self.intent_cues) or _find(words, self.weak_intent_cues)
-        intents.sort(key=lambda intent: intent in self.generic)  # stable: order kept otherwise
+        intents.sort(key=lambda intent: self.generic.get(intent, 0))  # stable otherwise
         return Detected(_specific_first(subjects, self.subject_cues), tuple(intents))
 
     def covered(self, words: Sequence[str], facets: Sequence[str]) -> set[int]:
@@ -176,11 +179,18 @@ def parse_vocabulary(data: Any, source: str, expand: Any = None) -> Vocabulary:
     for key, facet in subjects.items():
         if facet.parent and facet.parent not in subjects:
             raise FacetError(f"{source}: subjects.{key}.parent: unknown subject {facet.parent}")
-    generic = frozenset(str(k) for k, item in data["intents"].items() if item.get("generic"))
+    generic = {str(k): _level(item.get("generic")) for k, item in data["intents"].items()}
     for phrase in _not_cues(data.get("not_cues"), source, expand):
         intent_cues.setdefault(phrase, NO_FACET)
         weak.setdefault(phrase, NO_FACET)
     return Vocabulary(subjects, intents, subject_cues, intent_cues, weak, fallbacks, generic)
+
+
+def _level(value: Any) -> int:
+    """`generic: true` is level 1; a number says how much more general ("steps": 2)."""
+    if value is True:
+        return 1
+    return value if isinstance(value, int) and value > 0 else 0
 
 
 def _not_cues(raw: Any, source: str, expand: Any) -> list[Cue]:

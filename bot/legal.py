@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from bot.text import fold
+from bot.text import fold, tokens
 
 LEGAL_DOCUMENTS_FILE = "legal_documents.yaml"
 STATUSES = ("in_force", "amended", "repealed", "partly_repealed", "to_confirm")
@@ -25,7 +25,7 @@ WARN_AHEAD = dt.timedelta(days=31)
 # "74/2018/NĐ-CP", "10/2026/TT-BKHCN", "78/2025/QH15", "QCVN 2:2021/BKHCN"
 _NUMBER = re.compile(
     r"(?:QCVN|TCVN)\s*[0-9][0-9A-Za-z.\-]*(?::[0-9]{4})?(?:/[A-ZĐ]+)?"
-    r"|\b[0-9]{1,4}/[0-9]{4}/(?:NĐ-CP|ND-CP|QH[0-9]{1,2}|TT-[A-ZĐ]+|TTLT-[A-ZĐ-]+|QĐ-[A-ZĐ]+)"
+    r"|\b[0-9]{1,4}/[0-9]{4}/(?:NĐ-CP|ND-CP|QH[0-9]{1,2}|TT-[A-ZĐ]+|TTLT-[A-ZĐ-]+|QĐ-[A-ZĐ][A-Za-zĐ]*)"
 )
 # Words that say a citation is history, not the rule in force ("đã hết hiệu lực", "trước đây").
 HISTORICAL = (
@@ -106,6 +106,8 @@ class Registry:
                 seen.add((place, key(number)))
                 findings += self._about(place, number, text, today)
         for source in sources:
+            if source.startswith(("http://", "https://")):
+                continue  # an address may spell a number its own way ("qcvn3-2019")
             for number in cited(source):
                 if self.get(number) is None and ("sources", key(number)) not in seen:
                     seen.add(("sources", key(number)))
@@ -144,8 +146,10 @@ def _unknown(number: str) -> str:
 
 
 def key(number: str) -> str:
-    """One spelling per document: accents, case, 'ND'/'NĐ' and spaces do not matter."""
-    return re.sub(r"\s+", "", fold(number)).replace("đ", "d")
+    """One spelling per document: accents, case, 'ND'/'NĐ', spaces and leading zeros of a
+    regulation's number ("QCVN 03:2019" is "QCVN 3:2019") do not matter."""
+    folded = re.sub(r"\s+", "", fold(number)).replace("đ", "d")
+    return re.sub(r"^(qcvn|tcvn)0+(?=\d)", r"\1", folded)
 
 
 def cited(text: str) -> list[str]:
@@ -153,7 +157,7 @@ def cited(text: str) -> list[str]:
 
 
 def historical(text: str) -> bool:
-    words = f" {' '.join(fold(text).split())} "
+    words = f" {' '.join(tokens(text))} "
     return any(f" {marker} " in words for marker in HISTORICAL)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from bot.text import tokens
+from bot.text import fold, nfc
 
 PRODUCTS_FILE = "products.yaml"
 REQUIREMENTS = ("hop_quy", "self_declaration", "product_notification", "registration", "voluntary")
@@ -41,6 +41,7 @@ FIELDS = (
 )
 OPTIONAL_FIELDS = ("note",)
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_WORD = re.compile(r"\w+")
 ENTRY_PREFIX = "product:"  # how a product answer is named where an entry id is expected
 
 
@@ -79,12 +80,14 @@ class Catalogue:
 
     def __init__(self, products: Iterable[Product] = ()) -> None:
         self.products = {p.id: p for p in products}
-        self._names: dict[tuple[str, ...], str] = {}
+        # folded words -> (the words as written, product id): "ban la" is "bàn là" (an iron)
+        # but not "bạn là" ("you are"), so accents typed in the question must agree.
+        self._names: dict[tuple[str, ...], tuple[tuple[str, ...], str]] = {}
         for product in self.products.values():
             for name in (product.name, *product.aliases):
-                words = tuple(tokens(name))
-                if words:
-                    self._names.setdefault(words, product.id)
+                written = tuple(_words(name))
+                if written:
+                    self._names.setdefault(tuple(map(fold, written)), (written, product.id))
         self._longest = max((len(n) for n in self._names), default=0)
 
     def __len__(self) -> int:
@@ -94,16 +97,26 @@ class Catalogue:
         return self.products.get(product_id.removeprefix(ENTRY_PREFIX))
 
     def find(self, text: str) -> Product | None:
-        words = tokens(text)
+        written = _words(text)
+        words = [fold(w) for w in written]
         best: tuple[int, str] | None = None
         for start in range(len(words)):
             for size in range(min(self._longest, len(words) - start), 0, -1):
                 found = self._names.get(tuple(words[start : start + size]))
-                if found is not None:
+                if found is not None and _agree(written[start : start + size], found[0]):
                     if best is None or size > best[0]:
-                        best = (size, found)
+                        best = (size, found[1])
                     break
         return self.products[best[1]] if best else None
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(nfc(text).lower())
+
+
+def _agree(typed: Sequence[str], name: Sequence[str]) -> bool:
+    """Words typed without accents match any accents; words typed with them must match."""
+    return all(t == fold(t) or t == n for t, n in zip(typed, name, strict=True))
 
 
 def load_catalogue(path: Path, today: dt.date) -> tuple[Catalogue, list[tuple[str, str]]]:

@@ -20,6 +20,8 @@ from bot.text import tokens
 
 LONG_MESSAGE = 18  # words: shorter messages are searched whole
 SHORT_FOLLOW_UP = 6  # content words: a message this short may lean on the previous turn
+# Where one question of a message ends and the next starts ("hồ sơ gồm gì và phí bao nhiêu").
+_CLAUSE = re.compile(r"[,;?!]|\s(?:và|hay|hoặc|còn|nếu|and|or)\s", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.?!;])\s+|\n+|(?<=:)\s+(?=\S)")
 # Words that make a sentence a question (folded); a "?" does too.
 _ASKING = frozenset(
@@ -145,7 +147,18 @@ class Reader:
         English words into Vietnamese look-alikes ("importing" -> "exporting")."""
         typed = self.vocabulary.detect(self.index.glossary.expand(tokens(text)))
         fixed = self.vocabulary.detect(corrected)
-        return Detected(typed.subjects or fixed.subjects, typed.intents or fixed.intents)
+        intents = self._by_clause(text) if len(typed.intents) > 1 else typed.intents
+        return Detected(typed.subjects or fixed.subjects, intents or fixed.intents)
+
+    def _by_clause(self, text: str) -> tuple[str, ...]:
+        """Intents clause by clause: the first clause asks the main question ("hồ sơ gồm gì
+        và phí bao nhiêu?"), and within a clause the specific intent comes before the general
+        one ("có bắt buộc gửi mẫu thử nghiệm không")."""
+        found: list[str] = []
+        for clause in _CLAUSE.split(text):
+            words = self.index.glossary.expand(tokens(clause))
+            found += self.vocabulary.detect(words).intents if words else ()
+        return tuple(dict.fromkeys(found))
 
     def _only_cues(self, query: Query, subjects: tuple[str, ...], intents: tuple[str, ...]) -> bool:
         """True when every content word is part of a cue of these subjects or intents, or of

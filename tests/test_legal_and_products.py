@@ -196,6 +196,25 @@ def test_a_product_named_in_another_subject_is_not_a_product_answer(
     assert not (reply.entry_id or "").startswith("product:")
 
 
+def test_accents_typed_in_the_question_must_agree_with_the_product_name(
+    write_entry: WriteEntry, tmp_path: Path
+) -> None:
+    root = tmp_path / "knowledge"
+    write_entry()
+    _catalogue(root, PRODUCTS.replace("[mỹ phẩm, son môi]", "[mỹ phẩm, son môi, bàn là]"))
+    knowledge, _ = _load(root)
+    assert knowledge.products.find("bàn là hơi nước") is not None
+    assert knowledge.products.find("ban la hoi nuoc") is not None  # typed without accents
+    assert knowledge.products.find("chào bạn, bạn là ai vậy") is None
+
+
+def test_regulation_numbers_match_with_or_without_leading_zeros() -> None:
+    from bot.legal import key
+
+    assert key("QCVN 03:2019/BKHCN") == key("QCVN 3:2019/BKHCN")
+    assert key("37/2026/ND-CP") == key("37/2026/NĐ-CP")
+
+
 def test_a_broken_product_is_left_out_and_reported(write_entry: WriteEntry, tmp_path: Path) -> None:
     root = tmp_path / "knowledge"
     write_entry()
