@@ -187,10 +187,12 @@ def parse_vocabulary(data: Any, source: str, expand: Any = None) -> Vocabulary:
 
 
 def _level(value: Any) -> int:
-    """`generic: true` is level 1; a number says how much more general ("steps": 2)."""
+    """`generic: true` is level 1; a number says how much more general ("steps": 2), or, below
+    zero, that the intent outranks specific ones ("phạt bao nhiêu" asks for the fine even
+    about printing a code)."""
     if value is True:
         return 1
-    return value if isinstance(value, int) and value > 0 else 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _not_cues(raw: Any, source: str, expand: Any) -> list[Cue]:
