@@ -34,7 +34,10 @@ PRODUCT_SUBJECTS = frozenset(
 )
 PRODUCT_INTENTS = frozenset(
     {"must", "may", "find_regulation", "where", "what", "methods", "requirements", "compare"}
+    | {"changes"}  # "xi măng hợp quy theo quy chuẩn nào, hiệu lực từ bao giờ"
 )
+ASKS_RULES = frozenset({"must", "may", "find_regulation", "where", "methods", "requirements"})
+FULL_NAME = 3  # words: a product named this precisely is what the question is about
 PRODUCT_CONFIDENCE = {True: 0.9, False: 0.7}  # confirmed by a source, or to confirm
 PRODUCT_FOLLOW_UPS = {
     "hop_quy": ("conformity-dossier-cert", "conformity-dossier-self", "conformity-where-to-file"),
@@ -137,7 +140,10 @@ class Answerer:
         reading = self.reader.read(question, context)
         query = self.query_for(reading)
         result = self.knowledge.search(query, limit=self.settings.suggestions + 1, today=day)
-        product = self._product(reading) if result.out_of_scope is None else None
+        named = self._product(reading)
+        product = named[0] if named else None
+        if named and result.out_of_scope is not None and not _about_rules(reading, named[1]):
+            product = None  # "giấy chứng nhận an toàn thực phẩm": another agency's matter
         if product is not None:
             return self.answer_product(question, product, reading.used_context)
         choice = self.chooser.choose(reading, result, day)
@@ -158,7 +164,7 @@ class Answerer:
         choice = self.chooser.choose(reading, result, today or dt.date.today())
         return self._reply(question, reading, result, choice)
 
-    def _product(self, reading: Reading) -> Product | None:
+    def _product(self, reading: Reading) -> tuple[Product, int] | None:
         catalogue = self.knowledge.products
         if not len(catalogue):
             return None
@@ -166,15 +172,19 @@ class Answerer:
             return None  # "mã vạch cho mỹ phẩm", "nhãn hiệu cho mũ bảo hiểm": another subject
         if not set(reading.intents) <= PRODUCT_INTENTS:
             return None  # "phí", "hồ sơ", "phạt": the subject's entries answer those
-        found = catalogue.find(reading.text)
+        if not (set(reading.subjects) & PRODUCT_SUBJECTS or set(reading.intents) & ASKS_RULES):
+            return None  # "quy định mới về đo lường xăng dầu": not what the product must meet
+        found = catalogue.match(reading.text)
         if found is None and reading.text != reading.message:
-            found = catalogue.find(reading.message)
+            found = catalogue.match(reading.message)
         return found
 
     def answer_product(self, question: str, product: Product, used_context: bool = False) -> Reply:
         """Which rules apply to this product, from the catalogue row with its sources."""
+        regulations = "; ".join(f"**{r.number}** ({r.title})" for r in product.regulations)
         markdown = _product_template().render(
             product=product,
+            regulations=regulations,
             requirement=wording.PRODUCT_REQUIREMENT[product.requirement],
             agency=self.agency.name,
         )
@@ -366,6 +376,15 @@ class Answerer:
 
     def _empty(self, question: str) -> Reply:
         return Reply(question=question, outcome="abstained", markdown=wording.EMPTY, empty=True)
+
+
+def _about_rules(reading: Reading, name_words: int) -> bool:
+    """The question asks about the rules for conformity ("mũ bảo hiểm quy định thế nào"), or
+    whether a product named in full must do something ("thực phẩm chức năng có phải đăng
+    ký không"), so the product outweighs words of another agency's matter ("bảo hiểm")."""
+    if set(reading.subjects) & PRODUCT_SUBJECTS or "find_regulation" in reading.intents:
+        return True
+    return name_words >= FULL_NAME and bool(reading.intents)
 
 
 @lru_cache(maxsize=1)

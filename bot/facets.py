@@ -8,11 +8,11 @@ recognised by cue phrases over folded, glossary-expanded words.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.text import tokens
+from bot.text import fold, tokens, written_tokens
 
 FACETS_FILE = "facets.yaml"
 
@@ -35,6 +35,9 @@ class Detected:
 
 
 Cue = tuple[str, ...]
+Agreement = Callable[[int, Cue], bool]  # does the cue found at this position agree in accents
+ANY_SPELLING: Cue = ()  # a cue the glossary rewrites: no spelling to compare
+STRICT_SHARE = 0.3  # of a message's words with accents: it is typed with accents
 NO_FACET = ""  # what a not_cues phrase maps to: its words name no intent
 
 
@@ -52,12 +55,38 @@ class Vocabulary:
     # ("có bắt buộc gửi mẫu thử nghiệm không" asks about testing; "thủ tục ... cần giấy tờ gì"
     # about the dossier).
     generic: Mapping[str, int] = field(default_factory=dict)
+    # A cue's spellings with accents: "trùng" (a duplicate) is not "Trung" (Quốc), "điện tử"
+    # (online) not "điện từ khi nào"; a word typed with accents must agree with one of them.
+    spellings: Mapping[Cue, frozenset[Cue]] = field(default_factory=dict)
 
-    def detect(self, words: Sequence[str]) -> Detected:
-        subjects = _find(words, self.subject_cues)
-        intents = _find(words, self.intent_cues) or _find(words, self.weak_intent_cues)
+    def detect(self, words: Sequence[str], typed: Sequence[str] | None = None) -> Detected:
+        """`typed`: each word as written (with its accents), or folded where unknown."""
+        agree = self._agreement(typed)
+        subjects = _find(words, self.subject_cues, agree)
+        intents = _find(words, self.intent_cues, agree) or _find(
+            words, self.weak_intent_cues, agree
+        )
         intents.sort(key=lambda intent: self.generic.get(intent, 0))  # stable otherwise
         return Detected(_specific_first(subjects, self.subject_cues), tuple(intents))
+
+    def _agreement(self, typed: Sequence[str] | None) -> Agreement | None:
+        if typed is None or not self.spellings:
+            return None
+        spellings = self.spellings
+        # In a message typed with accents, a word without them is meant that way ("Trung
+        # Quốc", "tham gia"); in one typed without accents, any spelling may be meant.
+        known_words = [w for w in typed if w]
+        accented = sum(w != fold(w) for w in known_words)
+        strict = bool(known_words) and accented >= STRICT_SHARE * len(known_words)
+
+        def agree(start: int, cue: Cue) -> bool:
+            known = spellings.get(cue)
+            if not known or ANY_SPELLING in known:
+                return True
+            written = typed[start : start + len(cue)]
+            return any(_agrees(written, spelling, strict) for spelling in known)
+
+        return agree
 
     def covered(self, words: Sequence[str], facets: Sequence[str]) -> set[int]:
         """Positions of the words that cues of these facets (or weak cues) account for."""
@@ -106,15 +135,18 @@ def _starts(cues: Mapping[Cue, str]) -> dict[str, tuple[int, ...]]:
     return found[1]
 
 
-def _matches(words: Sequence[str], cues: Mapping[Cue, str]) -> list[tuple[int, int, str]]:
+def _matches(
+    words: Sequence[str], cues: Mapping[Cue, str], agree: Agreement | None = None
+) -> list[tuple[int, int, str]]:
     """(start, size, facet) of the longest cue at each position, left to right, no overlaps."""
     starts = _starts(cues)
     found: list[tuple[int, int, str]] = []
     i = 0
     while i < len(words):
         for size in starts.get(words[i], ()):
-            facet = cues.get(tuple(words[i : i + size])) if i + size <= len(words) else None
-            if facet is not None:
+            cue = tuple(words[i : i + size])
+            facet = cues.get(cue) if i + size <= len(words) else None
+            if facet is not None and (agree is None or agree(i, cue)):
                 found.append((i, size, facet))
                 i += size
                 break
@@ -123,10 +155,22 @@ def _matches(words: Sequence[str], cues: Mapping[Cue, str]) -> list[tuple[int, i
     return found
 
 
-def _find(words: Sequence[str], cues: Mapping[Cue, str]) -> list[str]:
+def _find(
+    words: Sequence[str], cues: Mapping[Cue, str], agree: Agreement | None = None
+) -> list[str]:
     """Facets named by cues, each once, in order of first appearance (a phrase that names
     none, such as "đánh giá" around the fee cue "giá", only takes its words out of play)."""
-    return list(dict.fromkeys(facet for _, _, facet in _matches(words, cues) if facet))
+    return list(dict.fromkeys(facet for _, _, facet in _matches(words, cues, agree) if facet))
+
+
+def _agrees(written: Sequence[str], spelling: Cue, strict: bool) -> bool:
+    """A word typed with accents must be spelt as the cue; one typed without them agrees
+    with any spelling unless the message is typed with accents; a word the glossary put in
+    ("") agrees with anything."""
+    return all(
+        not w or w == s or (not strict and w == fold(w))
+        for w, s in zip(written, spelling, strict=False)
+    )
 
 
 def _specific_first(found: list[str], cues: Mapping[Cue, str]) -> tuple[str, ...]:
@@ -167,8 +211,9 @@ def parse_vocabulary(data: Any, source: str, expand: Any = None) -> Vocabulary:
         raise FacetError(f"{source}: subjects: expected 'subjects:' and 'intents:' sections")
     if not isinstance(data.get("intents"), dict):
         raise FacetError(f"{source}: intents: expected an 'intents:' section")
-    subjects, subject_cues, _ = _section(data["subjects"], "subjects", source, expand)
-    intents, intent_cues, weak = _section(data["intents"], "intents", source, expand)
+    spellings: dict[Cue, set[Cue]] = {}
+    subjects, subject_cues, _ = _section(data["subjects"], "subjects", source, expand, spellings)
+    intents, intent_cues, weak = _section(data["intents"], "intents", source, expand, spellings)
     fallbacks: dict[str, tuple[str, ...]] = {}
     for key, item in data["intents"].items():
         values = item.get("fallback") or []
@@ -180,10 +225,28 @@ def parse_vocabulary(data: Any, source: str, expand: Any = None) -> Vocabulary:
         if facet.parent and facet.parent not in subjects:
             raise FacetError(f"{source}: subjects.{key}.parent: unknown subject {facet.parent}")
     generic = {str(k): _level(item.get("generic")) for k, item in data["intents"].items()}
-    for phrase in _not_cues(data.get("not_cues"), source, expand):
+    for phrase in _not_cues(data.get("not_cues"), source, expand, spellings):
         intent_cues.setdefault(phrase, NO_FACET)
         weak.setdefault(phrase, NO_FACET)
-    return Vocabulary(subjects, intents, subject_cues, intent_cues, weak, fallbacks, generic)
+    known = {cue: frozenset(found) for cue, found in spellings.items() if found}
+    # A cue spelt without accents ("online", "qcvn nào" typed plainly) agrees with anything.
+    return Vocabulary(subjects, intents, subject_cues, intent_cues, weak, fallbacks, generic, known)
+
+
+def _cue(value: Any, expand: Any, spellings: dict[Cue, set[Cue]]) -> Cue:
+    """The cue as queries take it (folded, glossary-expanded), remembering how it is spelt;
+    a cue the glossary rewrites has no spelling to compare and matches as folded."""
+    words = tokens(str(value))
+    expanded = tuple(expand(words) if expand is not None else words)
+    if not expanded:
+        return expanded
+    written = tuple(w for _, w in written_tokens(str(value)))
+    found = spellings.setdefault(expanded, set())
+    if expanded == tuple(words) and len(written) == len(expanded):
+        found.add(written)
+    else:
+        found.add(ANY_SPELLING)
+    return expanded
 
 
 def _level(value: Any) -> int:
@@ -195,22 +258,16 @@ def _level(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _not_cues(raw: Any, source: str, expand: Any) -> list[Cue]:
+def _not_cues(raw: Any, source: str, expand: Any, spellings: dict[Cue, set[Cue]]) -> list[Cue]:
     if raw is None:
         return []
     if not isinstance(raw, list):
         raise FacetError(f"{source}: not_cues: expected a list of phrases")
-    found = []
-    for phrase in raw:
-        words = tokens(str(phrase))
-        cue = tuple(expand(words) if expand else words)
-        if cue:
-            found.append(cue)
-    return found
+    return [cue for cue in (_cue(p, expand, spellings) for p in raw) if cue]
 
 
 def _section(
-    items: dict[Any, Any], name: str, source: str, expand: Any
+    items: dict[Any, Any], name: str, source: str, expand: Any, spellings: dict[Cue, set[Cue]]
 ) -> tuple[dict[str, Facet], dict[Cue, str], dict[Cue, str]]:
     facets: dict[str, Facet] = {}
     cues: dict[Cue, str] = {}
@@ -231,9 +288,7 @@ def _section(
         )
         for target, values in ((cues, raw_cues), (weak, item.get("weak_cues") or [])):
             for value in values:
-                words = tokens(str(value))
-                if expand is not None:
-                    words = expand(words)
-                if words:
-                    target.setdefault(tuple(words), str(key))
+                cue = _cue(value, expand, spellings)
+                if cue:
+                    target.setdefault(cue, str(key))
     return facets, cues, weak

@@ -97,6 +97,11 @@ class Catalogue:
         return self.products.get(product_id.removeprefix(ENTRY_PREFIX))
 
     def find(self, text: str) -> Product | None:
+        found = self.match(text)
+        return found[0] if found else None
+
+    def match(self, text: str) -> tuple[Product, int] | None:
+        """The product named in the text and how many words its name took."""
         written = _words(text)
         words = [fold(w) for w in written]
         best: tuple[int, str] | None = None
@@ -107,7 +112,7 @@ class Catalogue:
                     if best is None or size > best[0]:
                         best = (size, found[1])
                     break
-        return self.products[best[1]] if best else None
+        return (self.products[best[1]], best[0]) if best else None
 
 
 def _words(text: str) -> list[str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bot.facets import Detected, Vocabulary
 from bot.retrieval import Index, Query
 from bot.store.records import Turn
-from bot.text import tokens
+from bot.text import tokens, written_tokens
 
 LONG_MESSAGE = 18  # words: shorter messages are searched whole
 SHORT_FOLLOW_UP = 6  # content words: a message this short may lean on the previous turn
@@ -145,10 +145,21 @@ class Reader:
         """Facets of the words as typed (glossary-expanded); the index's typo corrections
         are used only for a facet kind the typed words lack ("ma vahc"), since they also turn
         English words into Vietnamese look-alikes ("importing" -> "exporting")."""
-        typed = self.vocabulary.detect(self.index.glossary.expand(tokens(text)))
+        typed = self.vocabulary.detect(*self._expanded(text))
         fixed = self.vocabulary.detect(corrected)
         intents = self._by_clause(text) if len(typed.intents) > 1 else typed.intents
         return Detected(typed.subjects or fixed.subjects, intents or fixed.intents)
+
+    def _expanded(self, text: str) -> tuple[list[str], list[str]]:
+        """The glossary-expanded words and, for each, the word as written (its accents), or
+        "" where the glossary put it there ("msmv" -> "mã số mã vạch")."""
+        pairs = written_tokens(text)
+        tagged = self.index.glossary.expand_tagged([(w, i + 1) for i, (w, _) in enumerate(pairs)])
+        words = [word for word, _ in tagged]
+        written = [
+            pairs[tag - 1][1] if tag and pairs[tag - 1][0] == word else "" for word, tag in tagged
+        ]
+        return words, written
 
     def _by_clause(self, text: str) -> tuple[str, ...]:
         """Intents clause by clause: the first clause asks the main question ("hồ sơ gồm gì
@@ -156,8 +167,8 @@ class Reader:
         one ("có bắt buộc gửi mẫu thử nghiệm không")."""
         found: list[str] = []
         for clause in _CLAUSE.split(text):
-            words = self.index.glossary.expand(tokens(clause))
-            found += self.vocabulary.detect(words).intents if words else ()
+            words, written = self._expanded(clause)
+            found += self.vocabulary.detect(words, written).intents if words else ()
         return tuple(dict.fromkeys(found))
 
     def _only_cues(self, query: Query, subjects: tuple[str, ...], intents: tuple[str, ...]) -> bool:

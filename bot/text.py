@@ -12,6 +12,7 @@ import unicodedata
 from functools import lru_cache
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+_WRITTEN = re.compile(r"[^\W_]+")
 _WORD = re.compile(r"[^\W_]+")
 
 # Function words carry no topic. With diacritics they are unambiguous ("chị" is not "chỉ");
@@ -281,6 +282,20 @@ def fold(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Folded word tokens; punctuation, emoji and markup separate or vanish."""
     return _TOKEN.findall(fold(text))
+
+
+def written_tokens(text: str) -> list[tuple[str, str]]:
+    """(folded token, the word as written, lower-cased) pairs, the tokens of `tokens(text)`:
+    "bạn là" and "bàn là" fold alike, and a word typed with accents says which one it is."""
+    pairs: list[tuple[str, str]] = []
+    for word in _WRITTEN.findall(nfc(text).lower()):
+        pieces = _TOKEN.findall(fold(word))
+        written = word
+        pairs.extend((piece, written if len(pieces) == 1 else piece) for piece in pieces)
+    folded = tokens(text)
+    if [piece for piece, _ in pairs] != folded:  # stray combining marks: no accents to go by
+        return [(piece, piece) for piece in folded]
+    return pairs
 
 
 def analyse(text: str) -> list[tuple[str, int]]:

@@ -27,7 +27,7 @@ REVIEWED = "Thông tin rà soát ngày {date}."
 
 # What a product's requirement means for the business, first line of a product answer.
 PRODUCT_REQUIREMENT = {
-    "hop_quy": "phải chứng nhận và **công bố hợp quy** trước khi đưa ra thị trường.",
+    "hop_quy": "phải **công bố hợp quy** theo quy chuẩn kỹ thuật trước khi đưa ra thị trường.",
     "self_declaration": "doanh nghiệp **tự công bố sản phẩm**; không công bố hợp quy tại Sở "
     "Khoa học và Công nghệ.",
     "product_notification": "phải **công bố (thông báo) sản phẩm** với cơ quan y tế trước khi "

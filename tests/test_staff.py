@@ -131,7 +131,7 @@ async def test_staff_photo_reply_is_delivered_with_its_caption(staffed: Harness)
 
 async def test_two_abstentions_in_a_row_offer_a_person(staffed: Harness) -> None:
     await ask(staffed, LAN, OUT_OF_REACH)
-    _, offer = await ask(staffed, LAN, "đo lường cột bơm xăng có phải kiểm định không", 2)
+    _, offer = await ask(staffed, LAN, "giấy phép an toàn bức xạ cho máy X-quang xin ở đâu", 2)
     assert "hai lần liền" in offer.text
     assert offer.button("🙋").startswith("ho:")
 
