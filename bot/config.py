@@ -52,7 +52,13 @@ class Agency(_Section):
         """One short line that tells a business how to reach the office, with only the
         details that are configured."""
         parts = [self.shown("name") + (f" ({self.shown('unit')})" if self.shown("unit") else "")]
-        for label, name in (("điện thoại", "phone"), ("e-mail", "email"), ("địa chỉ", "address")):
+        details = (
+            ("điện thoại", "phone"),
+            ("e-mail", "email"),
+            ("địa chỉ", "address"),
+            ("website", "website"),
+        )
+        for label, name in details:
             if self.shown(name):
                 parts.append(f"{label} {self.shown(name)}")
         return ", ".join(part for part in parts if part)

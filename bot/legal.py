@@ -34,6 +34,8 @@ HISTORICAL = (
     "duoc thay the",
     "da thay the",
     "thay the boi",
+    "duoc thay bang",
+    "thay bang",
     "bi bai bo",
     "da bai bo",
     "bai bo",
@@ -100,11 +102,13 @@ class Registry:
         places += [("answer", s) for s in _SENTENCE.split(body) if s.strip()]
         seen: set[tuple[str, str]] = set()
         for place, text in places:
-            for number in cited(text):
+            for match in _NUMBER.finditer(text):
+                number = match.group(0).rstrip(".,;:")
                 if (place, key(number)) in seen:
                     continue
                 seen.add((place, key(number)))
-                findings += self._about(place, number, text, today)
+                replaced = _replaced_here(text[: match.start()])
+                findings += self._about(place, number, text, today, replaced)
         for source in sources:
             if source.startswith(("http://", "https://")):
                 continue  # an address may spell a number its own way ("qcvn3-2019")
@@ -114,11 +118,13 @@ class Registry:
                     findings.append(Finding("sources", _unknown(number), True))
         return findings
 
-    def _about(self, place: str, number: str, text: str, today: dt.date) -> list[Finding]:
+    def _about(
+        self, place: str, number: str, text: str, today: dt.date, replaced: bool = False
+    ) -> list[Finding]:
         document = self.get(number)
         if document is None:
             return [Finding(place, _unknown(number), True)]
-        if document.repealed(today) and not historical(text):
+        if document.repealed(today) and not (replaced or historical(text)):
             since = document.repealed_on.strftime("%d/%m/%Y") if document.repealed_on else "?"
             by = f" by {document.replaced_by}" if document.replaced_by else ""
             return [
@@ -139,6 +145,13 @@ class Registry:
                 )
             ]
         return []
+
+
+def _replaced_here(before: str) -> bool:
+    """ "QCVN 2:2021/BKHCN (thay thế QCVN 2:2008/BKHCN)": the document right after "thay
+    thế" / "thay cho" is the one replaced, named as history."""
+    words = tokens(before)[-5:]  # "thay thế Thông tư 22/2018/...": the kind in between
+    return any(words[i : i + 2] in (["thay", "the"], ["thay", "cho"]) for i in range(len(words)))
 
 
 def _unknown(number: str) -> str:

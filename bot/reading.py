@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from bot.facets import Detected, Vocabulary
 from bot.retrieval import Index, Query
 from bot.store.records import Turn
-from bot.text import tokens, written_tokens
+from bot.text import fold, tokens, written_tokens
 
 LONG_MESSAGE = 18  # words: shorter messages are searched whole
 SHORT_FOLLOW_UP = 6  # content words: a message this short may lean on the previous turn
+# "nếu 1000 sản phẩm thì sao", "trường hợp hộ kinh doanh thì sao": the previous question again.
+_VARIATION = re.compile(r"^(?:(?:vay|the|con) )?(?:neu|truong hop|gia su|lo nhu) ")
 # Where one question of a message ends and the next starts ("hồ sơ gồm gì và phí bao nhiêu").
 _CLAUSE = re.compile(r"[,;?!]|\s(?:và|hay|hoặc|còn|nếu|and|or)\s", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.?!;])\s+|\n+|(?<=:)\s+(?=\S)")
@@ -84,6 +86,7 @@ class Reading:
     bare_intent: bool = False  # nothing but what is asked ("phí bao nhiêu?", "nộp ở đâu?")
     content_words: int = 0
     previous_entry: str | None = None  # the entry that answered the previous question
+    variation: bool = False  # "nếu ... thì sao?": the previous question with another case
 
     @property
     def subject(self) -> str | None:
@@ -139,6 +142,7 @@ class Reader:
             bare_intent=bare_intent,
             content_words=content,
             previous_entry=previous_entry,
+            variation=bool(_VARIATION.match(fold(message).strip())),
         )
 
     def _detect(self, text: str, corrected: tuple[str, ...]) -> Detected:

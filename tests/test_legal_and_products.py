@@ -119,6 +119,16 @@ def test_a_repealed_document_may_be_named_as_history(
     assert not [p for p in problems if "as current" in p], problems
 
 
+def test_the_document_a_new_one_replaces_is_history(
+    write_entry: WriteEntry, tmp_path: Path
+) -> None:
+    root = tmp_path / "knowledge"
+    write_entry(body="Áp dụng Nghị định 37/2026/NĐ-CP (thay thế Nghị định 132/2008/NĐ-CP).")
+    _registry(root)
+    _, problems = _load(root)
+    assert not [p for p in problems if "as current" in p], problems
+
+
 def test_a_document_about_to_change_is_a_warning_a_month_ahead(
     write_entry: WriteEntry, tmp_path: Path
 ) -> None:
