@@ -139,6 +139,18 @@ class DeniedAttempt(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class InboxUpdate(Base):
+    """A Telegram update as received, kept until it has been handled (its answer sent): the
+    bot confirms an update to Telegram only once it is here, so a crash loses none."""
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    handled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+
+
 # --- TBT bulletin ------------------------------------------------------------------------------
 
 
