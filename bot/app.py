@@ -25,6 +25,7 @@ from bot.services import Services
 from bot.telegram_flood import FloodControl
 from bot.telegram_http import AiohttpRequest
 from handlers import HANDLER_MODULES, bulletin, errors, handoff, staff
+from handlers.inbox import InboxApplication, RecordingQueue, replay
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ COMMANDS = (
 # Only what the handlers use: an edited message must not be answered and logged a second time.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 SPOOL_FLUSH_SECONDS = 10
+INBOX_PURGE_SECONDS = 3600
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -92,6 +94,8 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     )
     builder = (
         ApplicationBuilder()
+        .application_class(InboxApplication)
+        .update_queue(RecordingQueue())
         .token(settings.telegram_token)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW))
         .concurrent_updates(ChatOrderedProcessor(settings.telegram.concurrent_updates))
@@ -122,10 +126,16 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     if "services" not in application.bot_data:
         application.bot_data["services"] = await asyncio.to_thread(Services.open, settings)
         application.bot_data["owns_services"] = True
+    services: Services = application.bot_data["services"]
+    application.bot_data["inbox"] = services.inbox
+    if isinstance(application.update_queue, RecordingQueue):
+        application.update_queue.inbox = services.inbox
+    await replay(application)  # before polling starts: what a killed process left unhandled
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
     await staff.refresh_staff(application)
     if application.job_queue is not None:
         application.job_queue.run_repeating(_flush_spool, SPOOL_FLUSH_SECONDS, first=1)
+        application.job_queue.run_repeating(_purge_inbox, INBOX_PURGE_SECONDS, first=60)
         handoff.schedule(application)
         bulletin.schedule(application)
     await bulletin.resume_unfinished(application)
@@ -143,3 +153,9 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
 async def _flush_spool(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Services = context.application.bot_data["services"]
     await services.log.flush()
+    await services.inbox.flush()
+
+
+async def _purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    services: Services = context.application.bot_data["services"]
+    await services.inbox.purge()

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from bot.answers import Answerer, Reply
+from bot.inbox import consultation_id
 from bot.store.log import ConsultationLog
 from bot.store.models import utcnow
 from bot.store.records import (
@@ -117,7 +118,7 @@ class Conversation:
         self, person: PersonRef, reply: Reply, channel: str, chat_id: int | None
     ) -> Answered:
         record = ConsultationRecord(
-            id=new_id(),
+            id=consultation_id() or new_id(),
             person=person,
             channel=channel,
             question=reply.question.replace("\x00", ""),

@@ -12,6 +12,7 @@ from bot.answers import Answerer
 from bot.bulletin_service import BulletinService
 from bot.config import Settings
 from bot.conversation import Conversation
+from bot.inbox import Inbox, InboxFile, InboxStore
 from bot.knowledge import KnowledgeBase, LoadResult, load_knowledge
 from bot.staff import StaffDirectory
 from bot.store.bulletins import BulletinRepository
@@ -32,6 +33,7 @@ class Services:
     conversation: Conversation
     staff: StaffDirectory
     bulletins: BulletinService
+    inbox: Inbox
 
     @property
     def answerer(self) -> Answerer:
@@ -66,7 +68,14 @@ class Services:
         conversation = Conversation(answerer, consultation_log, settings.retrieval.context_minutes)
         staff = StaffDirectory(settings.staff, repository)
         bulletins = BulletinService(BulletinRepository(engine), settings)
-        return cls(settings, engine, repository, consultation_log, conversation, staff, bulletins)
+        inbox = Inbox(
+            InboxStore(engine),
+            InboxFile(settings.spool_path.with_name("inbox.jsonl")),
+            timeout=settings.database.write_timeout_s,
+        )
+        return cls(
+            settings, engine, repository, consultation_log, conversation, staff, bulletins, inbox
+        )
 
     def reload_knowledge(self) -> LoadResult:
         """Load the knowledge files again; an invalid knowledge base is not put in service."""

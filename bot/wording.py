@@ -35,3 +35,6 @@ PRODUCT_REQUIREMENT = {
     "registration": "phải được **đăng ký hoặc cấp phép lưu hành** trước khi đưa ra thị trường.",
     "voluntary": "**chưa có quy chuẩn kỹ thuật bắt buộc**; công bố hợp chuẩn là tự nguyện.",
 }
+
+# Before the answer to a question that waited while the bot was down.
+LATE_APOLOGY = "Xin lỗi anh/chị vì trả lời chậm: hệ thống vừa gián đoạn. Câu trả lời ở ngay dưới."

@@ -45,6 +45,19 @@ class DatabaseUnavailable(Exception):
     """The database could not be reached or is locked; the caller may spool and retry."""
 
 
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Database errors that mean "not there right now" become DatabaseUnavailable."""
+    try:
+        yield
+    except (OperationalError, PoolTimeout) as exc:
+        raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc
+        raise
+
+
 @dataclass(frozen=True)
 class Profile:
     organisation: str
@@ -63,15 +76,8 @@ class Repository:
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except (OperationalError, PoolTimeout) as exc:
-            raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc
-            raise
+        with guarded(), self._sessions.begin() as session:
+            yield session
 
     def _run(self, work: Callable[[Session], T]) -> T:
         with self._session() as session:
