@@ -130,6 +130,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     application.bot_data["inbox"] = services.inbox
     if isinstance(application.update_queue, RecordingQueue):
         application.update_queue.inbox = services.inbox
+    application.bot_data["transports"][1].on_updates = services.inbox.record_batch
     await replay(application)  # before polling starts: what a killed process left unhandled
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
     await staff.refresh_staff(application)

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -92,6 +93,34 @@ class InboxStore:
         except IntegrityError:
             return False  # recorded meanwhile by another writer
 
+    def record_many(self, items: list[tuple[int, str]]) -> None:
+        """Record a batch (one getUpdates answer) in one transaction; known ones are kept."""
+        ids = [update_id for update_id, _ in items]
+
+        def work(session: Session) -> None:
+            known = set(
+                session.scalars(select(InboxUpdate.update_id).where(InboxUpdate.update_id.in_(ids)))
+            )
+            session.add_all(
+                InboxUpdate(update_id=update_id, payload=payload, received_at=utcnow())
+                for update_id, payload in items
+                if update_id not in known
+            )
+
+        try:
+            self._run(work)
+        except IntegrityError:  # written meanwhile by another writer: one by one
+            for update_id, payload in items:
+                self.record(update_id, payload)
+
+    def latest(self) -> int:
+        """The highest update id ever recorded (0 when none)."""
+
+        def work(session: Session) -> int:
+            return int(session.scalar(select(func.max(InboxUpdate.update_id))) or 0)
+
+        return self._run(work)
+
     def mark_handled(self, update_ids: list[int]) -> None:
         def work(session: Session) -> None:
             session.execute(
@@ -145,6 +174,15 @@ class InboxFile:
                 handle.flush()
                 os.fsync(handle.fileno())
 
+    def append_all(self, lines: list[dict[str, Any]]) -> None:
+        text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+
     def take(self) -> list[dict[str, Any]]:
         """Everything in the file, which is then emptied (the caller writes it elsewhere)."""
         with self._lock:
@@ -177,22 +215,53 @@ class InboxFile:
 class Inbox:
     """Record an update durably before it is confirmed; mark it handled once answered."""
 
-    def __init__(self, store: InboxStore, file: InboxFile, timeout: float = 2.0) -> None:
+    def __init__(
+        self, store: InboxStore, file: InboxFile, timeout: float = 0.5, retry_after: float = 5.0
+    ) -> None:
         self.store = store
         self.file = file
-        self.timeout = timeout
+        self.timeout = timeout  # short: every update passes here before it is answered
+        self.retry_after = retry_after
         self._handled: set[int] = set()  # handled while the database was down, not yet marked
         self._active: set[int] = set()  # being handled by this process now
+        self._recorded: set[int] = set()  # recorded by this process and not yet handled
+        self._down_until = 0.0  # monotonic time before which the database is presumed down
+        # Updates up to this id may have been handled by a process before this one: only
+        # those are looked up before handling (0 until `pending` has looked).
+        self._horizon = 0
+        self._marks: list[tuple[int, asyncio.Future[None]]] = []
+        self._marking = False
+
+    async def _db(self, work: Callable[..., T], *args: Any) -> T:
+        """Run one store call with a bound; after a failure the database is not tried again
+        for `retry_after` seconds, so a hung database costs one timeout, not one per update."""
+        if time.monotonic() < self._down_until:
+            raise DatabaseUnavailable("presumed down")
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(work, *args), self.timeout)
+        except (DatabaseUnavailable, TimeoutError) as exc:
+            self._down_until = time.monotonic() + self.retry_after
+            raise DatabaseUnavailable(str(exc) or "timeout") from exc
 
     async def record(self, update_id: int, payload: dict[str, Any]) -> None:
         """Returns once the update is durable: in the database, or in the fsync'ed file."""
-        text = json.dumps(payload, ensure_ascii=False)
+        if update_id in self._recorded:
+            return  # recorded with its batch when it was fetched
+        await self.record_batch([payload])
+
+    async def record_batch(self, payloads: list[dict[str, Any]]) -> None:
+        """A whole getUpdates answer in one transaction, before the next offset confirms it."""
+        items = [(int(p["update_id"]), p) for p in payloads if "update_id" in p]
+        items = [(i, p) for i, p in items if i not in self._recorded]
+        if not items:
+            return
+        rows = [(i, json.dumps(p, ensure_ascii=False)) for i, p in items]
         try:
-            await asyncio.wait_for(
-                asyncio.to_thread(self.store.record, update_id, text), self.timeout
-            )
-        except (DatabaseUnavailable, TimeoutError):
-            await asyncio.to_thread(self.file.append, {"update_id": update_id, "payload": payload})
+            await self._db(self.store.record_many, rows)
+        except DatabaseUnavailable:
+            lines = [{"update_id": i, "payload": p} for i, p in items]
+            await asyncio.to_thread(self.file.append_all, lines)
+        self._recorded.update(i for i, _ in items)
 
     def begin(self, update_id: int) -> bool:
         """False when this update is already being handled here (replayed and sent again)."""
@@ -204,30 +273,50 @@ class Inbox:
     async def already_handled(self, update_id: int) -> bool:
         if update_id in self._handled:
             return True
+        if update_id > self._horizon:
+            return False  # received after this process started: nobody else handled it
         try:
-            return await asyncio.wait_for(
-                asyncio.to_thread(self.store.is_handled, update_id), self.timeout
-            )
-        except (DatabaseUnavailable, TimeoutError):
+            return await self._db(self.store.is_handled, update_id)
+        except DatabaseUnavailable:
             return False
 
     async def handled(self, update_id: int) -> None:
+        """Returns once the mark is durable. Marks that arrive while one is being written go
+        together in the next transaction (a group commit, as the consultation log does)."""
         self._active.discard(update_id)
+        self._recorded.discard(update_id)
+        future = asyncio.get_running_loop().create_future()
+        self._marks.append((update_id, future))
+        if not self._marking:
+            self._marking = True
+            asyncio.get_running_loop().create_task(self._write_marks())
+        await future
+
+    async def _write_marks(self) -> None:
         try:
-            await asyncio.wait_for(
-                asyncio.to_thread(self.store.mark_handled, [update_id]), self.timeout
-            )
-        except (DatabaseUnavailable, TimeoutError):
-            self._handled.add(update_id)
-            await asyncio.to_thread(self.file.append, {"handled": update_id})
+            while self._marks:
+                batch, self._marks = self._marks, []
+                ids = [update_id for update_id, _ in batch]
+                try:
+                    await self._db(self.store.mark_handled, ids)
+                except DatabaseUnavailable:
+                    self._handled.update(ids)
+                    await asyncio.to_thread(self.file.append_all, [{"handled": i} for i in ids])
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+        finally:
+            self._marking = False
 
     async def pending(self) -> list[Pending]:
         """Updates received but never handled (by a process that died), oldest first."""
         await self.flush()
         try:
-            found = await asyncio.wait_for(asyncio.to_thread(self.store.unhandled), self.timeout)
+            found = await asyncio.wait_for(asyncio.to_thread(self.store.unhandled), 5.0)
+            self._horizon = await asyncio.wait_for(asyncio.to_thread(self.store.latest), 5.0)
         except (DatabaseUnavailable, TimeoutError):
             found = []
+            self._horizon = 2**62  # cannot tell: look every update up (cheap while it is down)
         waiting = {p.update_id: p for p in found}
         lines = await asyncio.to_thread(self.file.peek)
         handled = {int(line["handled"]) for line in lines if "handled" in line}
@@ -240,13 +329,16 @@ class Inbox:
 
     async def flush(self) -> None:
         """Move what waits in the file into the database, once it is back."""
+        if time.monotonic() < self._down_until:
+            return
         lines = await asyncio.to_thread(self.file.take)
         if not lines:
             return
         try:
-            await asyncio.to_thread(self._write, lines)
+            await asyncio.wait_for(asyncio.to_thread(self._write, lines), 5.0)
             self._handled.clear()
-        except DatabaseUnavailable:
+        except (DatabaseUnavailable, TimeoutError):
+            self._down_until = time.monotonic() + self.retry_after
             for line in lines:  # still down: put it all back
                 await asyncio.to_thread(self.file.append, line)
 

@@ -595,7 +595,11 @@ def _load_out_of_scope(
             continue
         group_id = _text(item.get("id"))
         where = group_id or where
-        questions = [_text(q) for q in item.get("questions") or [] if _text(q)]
+        raw = item.get("questions") or []
+        if not isinstance(raw, list):
+            problems.append(Problem(name, f"{where}.questions", "expected a list of phrasings"))
+            continue
+        questions = [_text(q) for q in raw if _text(q)]
         missing = [k for k in ("id", "title", "redirect") if not _text(item.get(k))]
         if missing or not questions:
             problems.append(Problem(name, where, f"missing {', '.join(missing or ['questions'])}"))

@@ -13,7 +13,7 @@ from bot.bulletin_service import BulletinService
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.inbox import Inbox, InboxFile, InboxStore
-from bot.knowledge import KnowledgeBase, LoadResult, load_knowledge
+from bot.knowledge import KnowledgeBase, LoadResult, Problem, load_knowledge
 from bot.staff import StaffDirectory
 from bot.store.bulletins import BulletinRepository
 from bot.store.database import create_database_engine
@@ -22,6 +22,25 @@ from bot.store.repository import StaffRepository
 from bot.store.spool import Spool
 
 log = logging.getLogger(__name__)
+
+
+KEEP_SHARE = 0.7  # a reload that keeps less than this share of the entries needs confirming
+
+
+def shrinkage(current: KnowledgeBase, new: KnowledgeBase) -> str | None:
+    """Why the new knowledge base looks like an accident, or None."""
+    if not len(current):
+        return None
+    lost = sorted(
+        {e.topic for e in current.entries.values()} - {e.topic for e in new.entries.values()}
+    )
+    if len(new) >= KEEP_SHARE * len(current) and not lost:
+        return None
+    topics = f"; no entry left in: {', '.join(lost)}" if lost else ""
+    return (
+        f"the new knowledge base has {len(new)} entries, the one in service {len(current)}"
+        f"{topics}: not applied unless confirmed"
+    )
 
 
 @dataclass
@@ -71,16 +90,21 @@ class Services:
         inbox = Inbox(
             InboxStore(engine),
             InboxFile(settings.spool_path.with_name("inbox.jsonl")),
-            timeout=settings.database.write_timeout_s,
+            timeout=min(settings.database.write_timeout_s, 0.5),
         )
         return cls(
             settings, engine, repository, consultation_log, conversation, staff, bulletins, inbox
         )
 
-    def reload_knowledge(self) -> LoadResult:
-        """Load the knowledge files again; an invalid knowledge base is not put in service."""
+    def reload_knowledge(self, confirmed: bool = False) -> LoadResult:
+        """Load the knowledge files again; an invalid knowledge base is not put in service,
+        nor, unless confirmed, one that lost a large share of the entries or a whole topic
+        (an emptied or half-copied folder)."""
         settings = self.settings
         loaded = load_knowledge(settings.knowledge_path, settings.agency, settings.knowledge)
+        shrink = None if confirmed else shrinkage(self.knowledge, loaded.knowledge)
+        if shrink is not None:
+            loaded.problems.append(Problem(str(settings.knowledge_path), "reload", shrink))
         if loaded.ok:
             answerer = Answerer(loaded.knowledge, settings.agency, settings.retrieval)
             answerer.warm()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from telegram.error import InvalidToken, NetworkError
 
@@ -21,6 +22,10 @@ def run_telegram(settings: Settings) -> int:
     logging.getLogger("telegram.ext").addFilter(_not_invalid_token)
     application = build_application(settings)
     loop = asyncio.new_event_loop()
+    # Database calls run in threads; while a database hangs each holds its thread until its
+    # bound (bot.store.database.postgres_bounds), so the pool is wide enough that callers of
+    # one stuck flow cannot leave none for the others.
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=64, thread_name_prefix="io"))
     asyncio.set_event_loop(loop)
     try:
         if settings.telegram.mode == "webhook":

@@ -351,7 +351,8 @@ async def reload_knowledge(update: Update, context: Context) -> None:
     if message is None:
         return
     svc = services(context)
-    loaded = await asyncio.to_thread(svc.reload_knowledge)
+    confirmed = [a.lower() for a in context.args or []] in (["xacnhan"], ["xácnhận"], ["confirm"])
+    loaded = await asyncio.to_thread(svc.reload_knowledge, confirmed)
     if loaded.ok:
         warnings = len(loaded.problems)
         note = f" ({warnings} cảnh báo, xem bằng python -m bot kb check)" if warnings else ""
@@ -366,6 +367,11 @@ async def reload_knowledge(update: Update, context: Context) -> None:
     lines += [f"• {escape(str(problem))}" for problem in loaded.errors[:20]]
     if len(loaded.errors) > 20:
         lines.append(f"… và {len(loaded.errors) - 20} lỗi khác.")
+    if any(p.field == "reload" for p in loaded.errors):
+        lines.append(
+            "Bản mới ít mục hơn hẳn bản đang dùng (thư mục bị xoá hoặc chép thiếu?). Nếu đúng là "
+            "muốn vậy, gửi <code>/taikb xacnhan</code>."
+        )
     await message.chat.send_message("\n".join(lines))
 
 

@@ -238,6 +238,29 @@ async def test_taikb_with_a_broken_file_keeps_the_old_knowledge_base(
     assert "1.200.000" in answer.text
 
 
+async def test_taikb_refuses_an_emptied_knowledge_folder_unless_confirmed(
+    staffed: Harness, tmp_path: Path
+) -> None:
+    shutil.rmtree(tmp_path / "knowledge" / "ip")
+    [reply] = await staff_command(staffed, "/taikb")
+    assert "chưa được áp dụng" in reply.text
+    assert "no entry left in: ip" in reply.text
+    assert "/taikb xacnhan" in reply.text
+    [answer] = await ask(staffed, LAN, "phí đăng ký nhãn hiệu bao nhiêu")
+    assert "1.000.000" in answer.text  # the old knowledge base still answers
+    [reply] = await staff_command(staffed, "/taikb xacnhan")
+    assert "Đã nạp lại cơ sở tri thức" in reply.text
+
+
+async def test_a_broken_out_of_scope_file_is_reported_not_raised(
+    staffed: Harness, tmp_path: Path
+) -> None:
+    path = tmp_path / "knowledge" / "out_of_scope.yaml"
+    path.write_text("- id: oos-x\n  title: X\n  redirect: Y\n  questions: 5\n", "utf-8")
+    [reply] = await staff_command(staffed, "/taikb")
+    assert "oos-x.questions: expected a list of phrasings" in reply.text
+
+
 async def test_export_returns_a_valid_workbook_and_csv(staffed: Harness) -> None:
     for question in ("mã vạch là gì", "tccs là gì", OUT_OF_REACH):
         await ask(staffed, LAN, question)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
+STATEMENT_TIMEOUT_MS = 10_000  # the longest statement (an export, a quarter's statistics)
 
 
 def create_database_engine(url: str, busy_timeout_ms: int = 5000, **options: Any) -> Engine:
@@ -49,16 +50,39 @@ def create_database_engine(url: str, busy_timeout_ms: int = 5000, **options: Any
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    connect_args = {"connect_timeout": max(1, busy_timeout_ms // 1000)}
-    connect_args |= options.pop("connect_args", {})
     return create_engine(
         url,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
-        connect_args=connect_args,
+        pool_timeout=max(1.0, busy_timeout_ms / 1000),
+        connect_args=postgres_bounds(busy_timeout_ms, parsed.query.get("options"))
+        | options.pop("connect_args", {}),
         **options,
     )
+
+
+def postgres_bounds(busy_timeout_ms: int, url_options: Any = None) -> dict[str, Any]:
+    """Every PostgreSQL call ends in bounded time, even when the server silently drops
+    packets (no TCP reset): connecting, each statement (server side), waiting for a lock, and
+    the connection itself (TCP keepalive and TCP_USER_TIMEOUT, client side). A hung database
+    then costs each caller seconds, not minutes, and frees the threads it held."""
+    seconds = max(1, busy_timeout_ms // 1000)
+    statement_ms = STATEMENT_TIMEOUT_MS
+    given = url_options if isinstance(url_options, str) else " ".join(url_options or ())
+    bounds = (
+        f"-c statement_timeout={statement_ms} -c lock_timeout={busy_timeout_ms}"
+        f" -c idle_in_transaction_session_timeout={4 * statement_ms}"
+    )
+    return {
+        "connect_timeout": seconds,
+        "options": f"{given} {bounds}".strip(),  # the URL's own options (a search_path) kept
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 2,
+        "tcp_user_timeout": statement_ms + 1000,
+    }
 
 
 def reading(engine: Engine) -> Engine:
