@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import InboxUpdate, utcnow
 from bot.store.repository import DatabaseUnavailable, guarded
+from bot.store.spool import on_file_thread
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -260,7 +261,7 @@ class Inbox:
             await self._db(self.store.record_many, rows)
         except DatabaseUnavailable:
             lines = [{"update_id": i, "payload": p} for i, p in items]
-            await asyncio.to_thread(self.file.append_all, lines)
+            await on_file_thread(self.file.append_all, lines)
         self._recorded.update(i for i, _ in items)
 
     def begin(self, update_id: int) -> bool:
@@ -301,7 +302,7 @@ class Inbox:
                     await self._db(self.store.mark_handled, ids)
                 except DatabaseUnavailable:
                     self._handled.update(ids)
-                    await asyncio.to_thread(self.file.append_all, [{"handled": i} for i in ids])
+                    await on_file_thread(self.file.append_all, [{"handled": i} for i in ids])
                 for _, future in batch:
                     if not future.done():
                         future.set_result(None)
@@ -318,7 +319,7 @@ class Inbox:
             found = []
             self._horizon = 2**62  # cannot tell: look every update up (cheap while it is down)
         waiting = {p.update_id: p for p in found}
-        lines = await asyncio.to_thread(self.file.peek)
+        lines = await on_file_thread(self.file.peek)
         handled = {int(line["handled"]) for line in lines if "handled" in line}
         for line in lines:
             if "update_id" in line and int(line["update_id"]) not in handled:
@@ -331,7 +332,7 @@ class Inbox:
         """Move what waits in the file into the database, once it is back."""
         if time.monotonic() < self._down_until:
             return
-        lines = await asyncio.to_thread(self.file.take)
+        lines = await on_file_thread(self.file.take)
         if not lines:
             return
         try:
@@ -340,7 +341,7 @@ class Inbox:
         except (DatabaseUnavailable, TimeoutError):
             self._down_until = time.monotonic() + self.retry_after
             for line in lines:  # still down: put it all back
-                await asyncio.to_thread(self.file.append, line)
+                await on_file_thread(self.file.append, line)
 
     def _write(self, lines: list[dict[str, Any]]) -> None:
         for line in lines:

@@ -12,6 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from bot.store.watchdog import Watchdog
+
 MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
 STATEMENT_TIMEOUT_MS = 10_000  # the longest statement (an export, a quarter's statistics)
 
@@ -50,9 +52,11 @@ def create_database_engine(url: str, busy_timeout_ms: int = 5000, **options: Any
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
+        # No pre-ping: a ping to a hung server would wait unbounded before the watchdog sees
+        # the checkout; a connection that died meanwhile fails its first statement instead.
+        pool_recycle=300,
         pool_size=10,
         max_overflow=10,
         pool_timeout=max(1.0, busy_timeout_ms / 1000),
@@ -60,6 +64,19 @@ def create_database_engine(url: str, busy_timeout_ms: int = 5000, **options: Any
         | options.pop("connect_args", {}),
         **options,
     )
+    _watchdog().attach(engine)
+    return engine
+
+
+_WATCHDOG: Watchdog | None = None
+
+
+def _watchdog() -> Watchdog:
+    """One watchdog thread for every PostgreSQL engine of the process."""
+    global _WATCHDOG
+    if _WATCHDOG is None:
+        _WATCHDOG = Watchdog(STATEMENT_TIMEOUT_MS / 1000 + 5)
+    return _WATCHDOG
 
 
 def postgres_bounds(busy_timeout_ms: int, url_options: Any = None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot.store.records import Record, Turn
 from bot.store.repository import DatabaseUnavailable, Repository
-from bot.store.spool import Spool
+from bot.store.spool import Spool, on_file_thread
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class ConsultationLog:
             return []
 
     async def _to_spool(self, record: Record) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self.spool.append, record)
+        await on_file_thread(self.spool.append, record)
 
     async def flush(self) -> int:
         """Replay spooled records; returns how many reached the database."""

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.store.records import Record, from_json, to_json
 from bot.store.repository import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# Spool and inbox files are written on threads of their own: while a database hangs, every
+# thread of the default pool may be waiting on it, and the fallback must not wait behind them.
+FILE_WRITER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="spool")
+
+
+async def on_file_thread(work: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(FILE_WRITER, work, *args)
 
 
 class Spool:
