@@ -1,6 +1,6 @@
-"""PostgreSQL hangs (packets dropped, no reset) while ten businesses open /hoso and 20 others
-ask questions: answers keep coming within 2 s, every consultation is in the log exactly once afterwards, and the bot
-recovers without a restart."""
+"""PostgreSQL hangs (it accepts bytes and never answers, no reset) while ten businesses open
+/hoso and 20 others ask questions: answers keep coming within 2 s, every consultation is in
+the log exactly once afterwards, and the bot recovers without a restart."""
 
 from __future__ import annotations
 
