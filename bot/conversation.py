@@ -59,6 +59,9 @@ class Conversation:
         self.context_window = dt.timedelta(minutes=context_minutes)
         self._abstentions: dict[str, int] = {}  # person key -> abstentions in a row
         self._last: OrderedDict[tuple[str, int | None], Turn] = OrderedDict()
+        # consultation id -> (chat, person key) of the newest consultations of this process,
+        # for button checks before the log has written them
+        self._owners: OrderedDict[str, tuple[int | None, str]] = OrderedDict()
 
     async def ask(
         self, person: PersonRef, question: str, channel: str, chat_id: int | None = None
@@ -131,6 +134,9 @@ class Conversation:
             intent=reply.intent,
         )
         logged = await self.log.record(record)
+        self._owners[record.id] = (chat_id, person.key)
+        while len(self._owners) > REMEMBERED_CHATS:
+            self._owners.popitem(last=False)
         turn = Turn(
             record.created_at,
             reply.topic,
@@ -142,6 +148,19 @@ class Conversation:
         if reply.topic != "smalltalk":
             self._remember(person, chat_id, turn)
         return Answered(record.id, reply, logged)
+
+    async def belongs(
+        self, consultation_id: str, chat_id: int, person_key: str | None = None
+    ) -> bool:
+        """Whether a button pressed in this chat (by this person) may act on the
+        consultation: a crafted or forwarded button must not touch another business's."""
+        owner = self._owners.get(consultation_id)
+        if owner is None:
+            owner = await self.log.owner(consultation_id)
+        if owner is None:
+            return False
+        owner_chat, owner_key = owner
+        return owner_chat == chat_id and (person_key is None or owner_key == person_key)
 
     async def feedback(self, consultation_id: str, helpful: bool) -> None:
         value = "helpful" if helpful else "not_helpful"

@@ -14,6 +14,8 @@ from typing import Any
 
 import aiohttp
 from telegram import Update
+
+from bot.text import cleaned
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
@@ -27,6 +29,7 @@ def _readable(update: Any) -> dict[str, Any]:
     update must not stop polling (it would be fetched again and again)."""
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
         return {"update_id": 0}
+    update = cleaned(update)  # a NUL in a name or a lone surrogate in a text: cleaned here
     try:
         Update.de_json(update, None)
     except Exception:

@@ -340,3 +340,25 @@ def telex_decode(token: str) -> str:
 def bigrams(words: list[str]) -> list[str]:
     """Adjacent pairs: Vietnamese words are mostly two syllables ('ma vach', 'nhan hieu')."""
     return [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean(text: str) -> str:
+    """Text as it may be stored and shown: control characters (a NUL, which PostgreSQL
+    refuses) become spaces and lone UTF-16 surrogates become U+FFFD, one character for one,
+    so Telegram's entity offsets still point at the same places."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text))
+
+
+def cleaned(value: object) -> object:
+    """`clean` over every string of a JSON value (an update as Telegram sent it)."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [cleaned(item) for item in value]
+    if isinstance(value, dict):
+        return {key: cleaned(item) for key, item in value.items()}
+    return value

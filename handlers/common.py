@@ -19,6 +19,7 @@ from bot.conversation import Answered
 from bot.knowledge import TOPIC_LABELS
 from bot.messages import split_html
 from bot.services import Services
+from bot.text import clean
 from bot.store.records import PersonRef
 from bot.telegram_buttons import CallbackButton
 
@@ -42,7 +43,10 @@ def services(context: Context) -> Services:
 
 
 def person_of(user: User) -> PersonRef:
-    return PersonRef.telegram(user.id, user.full_name, user.username, user.language_code)
+    """The person as stored: names cleaned (a NUL in a first name would be refused)."""
+    return PersonRef.telegram(
+        user.id, clean(user.full_name), clean(user.username or "") or None, user.language_code
+    )
 
 
 def short(text: str, limit: int = BUTTON_TEXT) -> str:
@@ -109,17 +113,25 @@ def addressed_text(update: Update, context: Context) -> str | None:
     if message is None or message.text is None:
         return None
     if message.chat.type == ChatType.PRIVATE:
-        return message.text
+        return clean(message.text)
     username = context.bot.username
     mention = f"@{username}".lower() if username else None
-    text = message.text
+    text = clean(message.text)
     for entity, value in message.parse_entities([MessageEntityType.MENTION]).items():
         if mention and value.lower() == mention:
-            return (text[: entity.offset] + text[entity.offset + entity.length :]).strip()
+            return without_entity(text, entity.offset, entity.length).strip()
     replied = message.reply_to_message
     if replied and replied.from_user and replied.from_user.id == context.bot.id:
         return text
     return None
+
+
+def without_entity(text: str, offset: int, length: int) -> str:
+    """The text without an entity; Telegram counts offsets in UTF-16 code units, so an emoji
+    before the mention (two units, one Python character) must not shift the cut."""
+    units = text.encode("utf-16-le", "surrogatepass")
+    before, after = units[: 2 * offset], units[2 * (offset + length) :]
+    return before.decode("utf-16-le", "replace") + after.decode("utf-16-le", "replace")
 
 
 def topic_label(topic: str) -> str:

@@ -17,6 +17,7 @@ from telegram.ext import (
 )
 
 from bot.profile import InvalidInput, normalise_name, normalise_phone, normalise_tax_code
+from bot.text import clean
 from bot.store.records import PersonRef
 from bot.store.repository import DatabaseUnavailable, Profile
 from handlers.common import Context, person_of, services
@@ -92,7 +93,7 @@ async def on_text(update: Update, context: Context) -> None:
         return
     checks = {"name": normalise_name, "tax_code": normalise_tax_code, "phone": normalise_phone}
     try:
-        data[DRAFT][step] = checks[step](message.text or "")
+        data[DRAFT][step] = checks[step](clean(message.text or ""))
     except InvalidInput as problem:
         hint = " Hoặc bấm “Bỏ qua”." if step != "name" else ""
         await message.chat.send_message(

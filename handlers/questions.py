@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
@@ -20,6 +21,9 @@ from handlers.common import (
     services,
 )
 from handlers.handoff import post_to_staff
+
+log = logging.getLogger(__name__)
+NOT_YOURS = "Nút này không thuộc câu hỏi của cuộc trò chuyện này."
 
 
 async def on_text(update: Update, context: Context) -> None:
@@ -44,8 +48,14 @@ async def on_feedback(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None or query.message is None:
         return
-    _, helpful, consultation_id = query.data.split(":", 2)
-    await services(context).conversation.feedback(consultation_id, helpful == "1")
+    _, helpful, consultation_id = (query.data.split(":", 2) + ["", ""])[:3]
+    conversation = services(context).conversation
+    person = person_of(query.from_user).key if query.from_user else None
+    if not await conversation.belongs(consultation_id, query.message.chat.id, person):
+        log.warning("feedback button refused: %r from %s", query.data, person)
+        await query.answer(NOT_YOURS)
+        return
+    await conversation.feedback(consultation_id, helpful == "1")
     await query.answer("Cảm ơn bạn đã đánh giá!")
     markup = getattr(query.message, "reply_markup", None)
     if isinstance(markup, InlineKeyboardMarkup):
@@ -70,6 +80,10 @@ async def on_handoff(update: Update, context: Context) -> None:
         return
     consultation_id = query.data.removeprefix("ho:")
     svc = services(context)
+    if not await svc.conversation.belongs(consultation_id, query.message.chat.id):
+        log.warning("hand-off button refused: %r from %s", query.data, query.from_user.id)
+        await query.answer(NOT_YOURS)
+        return
     if await _already_handed_off(context, consultation_id):
         await query.answer("Câu hỏi này đã được chuyển cho cán bộ.")
         return

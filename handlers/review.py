@@ -465,6 +465,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("thongke", show_stats),
         ("baocao", send_report),
     ):
-        register_staff_command(application, name, callback)
+        personal = name in ("nhatky", "chuatraloi", "xuat")
+        register_staff_command(application, name, callback, personal_data=personal)
     application.add_handler(CallbackQueryHandler(turn_log_page, pattern=r"^nk:"))
     application.add_handler(CallbackQueryHandler(on_curation, pattern=r"^cg:"))

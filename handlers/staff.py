@@ -135,11 +135,34 @@ def register_staff_command(
     application: Application,  # type: ignore[type-arg]
     name: str,
     callback: StaffCallback,
+    personal_data: bool = False,
 ) -> None:
-    """A staff command: runs for staff, refused (and logged) for everyone else."""
+    """A staff command: runs for staff, refused (and logged) for everyone else. One that
+    shows businesses' personal data runs only in a private chat or a staff group: in any
+    other group every member would read it."""
     gate: filters.User = application.bot_data[STAFF_FILTER]
-    application.add_handler(CommandHandler(name, callback, filters=gate))
+    handler = _private_only(callback) if personal_data else callback
+    application.add_handler(CommandHandler(name, handler, filters=gate))
     application.add_handler(CommandHandler(name, deny))
+
+
+PRIVATE_ONLY = (
+    "Lệnh này hiện thông tin của doanh nghiệp nên chỉ dùng trong tin nhắn riêng với bot hoặc "
+    "trong nhóm cán bộ."
+)
+
+
+def _private_only(callback: StaffCallback) -> StaffCallback:
+    async def guarded(update: Update, context: Context) -> None:
+        chat = update.effective_chat
+        groups = services(context).settings.staff.groups
+        if chat is not None and chat.type != "private" and chat.id not in groups:
+            log.warning("staff command with personal data refused in chat %s", chat.id)
+            await chat.send_message(PRIVATE_ONLY)
+            return
+        await callback(update, context)
+
+    return guarded
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -186,8 +186,9 @@ class FakeBotApi:
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
             mention = f"@{BOT_USERNAME}"
             if mention in text:
-                message.setdefault("entities", []).append(
-                    {"type": "mention", "offset": text.index(mention), "length": len(mention)}
+                before = text[: text.index(mention)]
+                message.setdefault("entities", []).append(  # in UTF-16 code units, as Telegram
+                    {"type": "mention", "offset": _units(before), "length": _units(mention)}
                 )
         if reply_to is not None:
             message["reply_to_message"] = self.messages[(reply_to.chat_id, reply_to.message_id)]
@@ -493,3 +494,7 @@ def _error(status: int, description: str, retry_after: int | None = None) -> web
     if retry_after is not None:
         body["parameters"] = {"retry_after": retry_after}
     return web.json_response(body, status=status)
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2

@@ -261,6 +261,19 @@ async def test_a_broken_out_of_scope_file_is_reported_not_raised(
     assert "oos-x.questions: expected a list of phrasings" in reply.text
 
 
+async def test_personal_data_commands_stay_out_of_ordinary_groups(staffed: Harness) -> None:
+    await ask(staffed, LAN, "mã vạch là gì")
+    other = Chat(-100777, "supergroup", "Hội doanh nghiệp")
+    for number, command in enumerate(("/nhatky", "/xuat", "/chuatraloi"), start=1):
+        staffed.api.send_text(STAFF, command, chat=other)
+        await staffed.api.wait_for_messages(other.id, number)
+        assert "chỉ dùng trong tin nhắn riêng" in staffed.api.to_chat(other.id)[-1].text
+    await staffed.api.settle()
+    assert len(staffed.api.to_chat(other.id)) == 3  # no log, no export posted there
+    [log_view] = await staff_command(staffed, "/nhatky")  # in private it works
+    assert "mã vạch là gì" in log_view.text
+
+
 async def test_export_returns_a_valid_workbook_and_csv(staffed: Harness) -> None:
     for question in ("mã vạch là gì", "tccs là gì", OUT_OF_REACH):
         await ask(staffed, LAN, question)

@@ -103,6 +103,19 @@ async def test_feedback_is_recorded_and_its_buttons_disappear(bot: Harness) -> N
     await bot.api.wait_until(lambda: rows(bot)[0].feedback == "helpful")
 
 
+async def test_buttons_act_only_on_a_consultation_of_their_own_chat(bot: Harness) -> None:
+    [lans] = await ask(bot, LAN, "tccs là gì")
+    [minhs] = await ask(bot, MINH, "mã vạch là gì")
+    lan_id = lans.button("👎").split(":", 2)[2]
+    bot.api.press(MINH, minhs, f"fb:0:{lan_id}")  # a crafted button on Minh's own message
+    bot.api.press(MINH, minhs, "ho:0123456789abcdef0123456789abcdef")  # no such consultation
+    await bot.api.wait_until(lambda: len(bot.api.callback_answers) >= 2)
+    assert all("không thuộc" in a["text"] for a in bot.api.callback_answers)
+    await bot.services.log.flush()
+    assert all(r.feedback is None for r in rows(bot))
+    assert bot.api.count_to(MINH.id) == 1  # no hand-off confirmation
+
+
 async def test_negative_feedback_offers_to_ask_staff(bot: Harness) -> None:
     [answer] = await ask(bot, LAN, "tccs là gì")
     bot.api.press(LAN, answer, answer.button("👎"))
@@ -182,6 +195,24 @@ async def test_profile_rejects_a_bad_tax_code_then_attributes_questions(bot: Har
     assert person.organisation_id == organisation.id
     [row] = rows(bot)
     assert row.organisation_id == organisation.id
+
+
+async def test_a_mention_after_emoji_cuts_the_question_in_the_right_place(bot: Harness) -> None:
+    group = Chat(-100201, "supergroup", "Hội doanh nghiệp")
+    bot.api.send_text(LAN, f"🙏🙏 @{BOT_USERNAME} hồ sơ đăng ký nhãn hiệu gồm gì", chat=group)
+    await bot.api.replies(group.id)
+    [row] = rows(bot)
+    assert row.question == "🙏🙏  hồ sơ đăng ký nhãn hiệu gồm gì"
+
+
+async def test_a_nul_in_a_name_or_a_question_loses_no_consultation(bot: Harness) -> None:
+    odd = User(4343, "Lan\x00", "Nguyễn")
+    bot.api.send_text(odd, "phí mã vạch\x00 bao nhiêu")
+    [answer] = await bot.api.replies(odd.id)
+    assert "1.000.000" in answer.text
+    await bot.services.log.flush()
+    [row] = rows(bot)
+    assert "\x00" not in row.question
 
 
 async def test_group_chat_answers_only_when_addressed(bot: Harness) -> None:

@@ -117,6 +117,18 @@ class ConsultationLog:
             log.warning("conversation context unavailable: %s", exc or "timeout")
             return []
 
+    async def owner(self, consultation_id: str) -> tuple[int | None, str] | None:
+        """Who a consultation belongs to, or None when unknown or the database cannot say."""
+        if time.monotonic() < self._down_until:
+            return None
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self.repository.consultation_owner, consultation_id),
+                min(self.timeout, 1.0),
+            )
+        except (DatabaseUnavailable, TimeoutError):
+            return None
+
     async def _to_spool(self, record: Record) -> None:
         await on_file_thread(self.spool.append, record)
 

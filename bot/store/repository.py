@@ -446,6 +446,19 @@ class StaffRepository(Repository):
 
         return self._run(work)
 
+    def consultation_owner(self, consultation_id: str) -> tuple[int | None, str] | None:
+        """The chat and the person (key) a consultation belongs to, or None if unknown."""
+
+        def work(session: Session) -> tuple[int | None, str] | None:
+            row = session.execute(
+                select(Consultation.chat_id, Person.key)
+                .join(Person, Person.id == Consultation.person_id)
+                .where(Consultation.id == consultation_id)
+            ).first()
+            return (row[0], row[1]) if row else None
+
+        return self._run(work)
+
     def record_handoff_post(self, consultation_id: str, chat_id: int, message_id: int) -> None:
         def work(session: Session) -> None:
             if session.scalar(select(Handoff).where(Handoff.consultation_id == consultation_id)):
