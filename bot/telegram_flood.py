@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.broadcast import RateLimiter
@@ -24,6 +24,7 @@ SENDING = frozenset(
      "editMessageReplyMarkup", "sendMediaGroup"}
 )  # fmt: skip
 RETRIES = 3
+BACKOFF = 0.3  # seconds before the first retry of a failed send; doubled each time
 
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
@@ -65,4 +66,17 @@ class FloodControl(BaseRateLimiter[int]):
                 if attempt == RETRIES:
                     raise
                 await asyncio.sleep(seconds)
+            except NetworkError as error:
+                # A 500/502/503 or a reset connection on sending: the answer is already
+                # logged, so only the send is tried again, after a short back-off.
+                if endpoint not in SENDING or not _transient(error) or attempt == RETRIES:
+                    raise
+                await asyncio.sleep(BACKOFF * 2**attempt)
         raise AssertionError("unreachable")
+
+
+def _transient(error: NetworkError) -> bool:
+    """Worth sending again: a server error or a broken connection, not a refusal."""
+    if isinstance(error, BadRequest | Forbidden | InvalidToken):
+        return False
+    return True

@@ -367,11 +367,20 @@ async def test_a_long_staff_reply_reaches_the_business_in_parts(staffed: Harness
     assert "hỏi thêm" in forwarded.text
 
 
+async def test_a_post_to_staff_that_fails_once_is_sent_again_at_once(staffed: Harness) -> None:
+    api = staffed.api
+    api.faults[GROUP.id] = [Fault(502, "Bad Gateway")]
+    [answer] = await ask(staffed, LAN, OUT_OF_REACH)
+    api.press(LAN, answer, answer.button("🙋"))
+    [post] = await api.replies(GROUP.id)
+    assert OUT_OF_REACH in post.text
+
+
 async def test_a_question_whose_post_to_staff_failed_is_posted_at_the_next_reminder(
     staffed: Harness,
 ) -> None:
     api = staffed.api
-    api.faults[GROUP.id] = [Fault(502, "Bad Gateway")]
+    api.faults[GROUP.id] = [Fault(502, "Bad Gateway", times=4)]  # every retry fails too
     [answer] = await ask(staffed, LAN, OUT_OF_REACH)
     api.press(LAN, answer, answer.button("🙋"))
     [confirmation] = await api.replies(LAN.id)

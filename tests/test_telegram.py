@@ -19,7 +19,7 @@ from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.store.models import Consultation, Organisation, Person
 from bot.store.records import ConsultationRecord, Record
 from bot.store.repository import DatabaseUnavailable
-from tests.botapi import BOT_USERNAME, Chat, FakeBotApi, User
+from tests.botapi import BOT_USERNAME, Chat, FakeBotApi, Fault, User
 from tests.conftest import ENTRY, Harness, backend, bot_settings, running_bot
 from tests.tcpproxy import TcpProxy
 
@@ -101,6 +101,19 @@ async def test_feedback_is_recorded_and_its_buttons_disappear(bot: Harness) -> N
     remaining = json.dumps(bot.api.edits[-1].get("reply_markup") or {}, ensure_ascii=False)
     assert "fb:" not in remaining
     await bot.api.wait_until(lambda: rows(bot)[0].feedback == "helpful")
+
+
+async def test_transient_send_errors_are_retried_and_the_answer_arrives(bot: Harness) -> None:
+    bot.api.faults[LAN.id] = [
+        Fault(502, "Bad Gateway"),
+        Fault(500, "Internal Server Error"),
+        Fault(503, "Service Unavailable"),
+    ]
+    [answer] = await ask(bot, LAN, "phí mã vạch bao nhiêu")
+    assert "1.000.000" in answer.text
+    assert [status for _, status in bot.api.rejected] == [502, 500, 503]
+    await bot.api.settle()
+    assert bot.api.count_to(LAN.id) == 1  # the answer once, no apology
 
 
 async def test_buttons_act_only_on_a_consultation_of_their_own_chat(bot: Harness) -> None:
