@@ -77,6 +77,4 @@ class FloodControl(BaseRateLimiter[int]):
 
 def _transient(error: NetworkError) -> bool:
     """Worth sending again: a server error or a broken connection, not a refusal."""
-    if isinstance(error, BadRequest | Forbidden | InvalidToken):
-        return False
-    return True
+    return not isinstance(error, BadRequest | Forbidden | InvalidToken)

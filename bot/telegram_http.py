@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from telegram import Update
-
-from bot.text import cleaned
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.text import cleaned
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +29,13 @@ def _readable(update: Any) -> dict[str, Any]:
     update must not stop polling (it would be fetched again and again)."""
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
         return {"update_id": 0}
-    update = cleaned(update)  # a NUL in a name or a lone surrogate in a text: cleaned here
+    clean = cast(dict[str, Any], cleaned(update))  # NULs, lone surrogates: cleaned here
     try:
-        Update.de_json(update, None)
+        Update.de_json(clean, None)
     except Exception:
-        log.error("update %s cannot be read and is skipped", update["update_id"])
-        return {"update_id": update["update_id"]}
-    return update
+        log.error("update %s cannot be read and is skipped", clean["update_id"])
+        return {"update_id": clean["update_id"]}
+    return clean
 
 
 class AiohttpRequest(BaseRequest):

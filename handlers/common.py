@@ -19,9 +19,9 @@ from bot.conversation import Answered
 from bot.knowledge import TOPIC_LABELS
 from bot.messages import split_html
 from bot.services import Services
-from bot.text import clean
 from bot.store.records import PersonRef
 from bot.telegram_buttons import CallbackButton
+from bot.text import clean
 
 Context = ContextTypes.DEFAULT_TYPE
 BUTTON_TEXT = 60

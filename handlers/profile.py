@@ -17,9 +17,9 @@ from telegram.ext import (
 )
 
 from bot.profile import InvalidInput, normalise_name, normalise_phone, normalise_tax_code
-from bot.text import clean
 from bot.store.records import PersonRef
 from bot.store.repository import DatabaseUnavailable, Profile
+from bot.text import clean
 from handlers.common import Context, person_of, services
 
 STEP = "profile_step"

@@ -48,7 +48,7 @@ async def on_feedback(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None or query.message is None:
         return
-    _, helpful, consultation_id = (query.data.split(":", 2) + ["", ""])[:3]
+    _, helpful, consultation_id = [*query.data.split(":", 2), "", ""][:3]
     conversation = services(context).conversation
     person = person_of(query.from_user).key if query.from_user else None
     if not await conversation.belongs(consultation_id, query.message.chat.id, person):

@@ -234,6 +234,19 @@ class Repository:
 
         return self._run(work)
 
+    def consultation_owner(self, consultation_id: str) -> tuple[int | None, str] | None:
+        """The chat and the person (key) a consultation belongs to, or None if unknown."""
+
+        def work(session: Session) -> tuple[int | None, str] | None:
+            row = session.execute(
+                select(Consultation.chat_id, Person.key)
+                .join(Person, Person.id == Consultation.person_id)
+                .where(Consultation.id == consultation_id)
+            ).first()
+            return (row[0], row[1]) if row else None
+
+        return self._run(work)
+
     def has_consultation(self, consultation_id: str) -> bool:
         return self._run(lambda s: s.get(Consultation, consultation_id) is not None)
 
@@ -443,19 +456,6 @@ class StaffRepository(Repository):
                 row.group_message_id,
                 row.group_chat_id,
             )
-
-        return self._run(work)
-
-    def consultation_owner(self, consultation_id: str) -> tuple[int | None, str] | None:
-        """The chat and the person (key) a consultation belongs to, or None if unknown."""
-
-        def work(session: Session) -> tuple[int | None, str] | None:
-            row = session.execute(
-                select(Consultation.chat_id, Person.key)
-                .join(Person, Person.id == Consultation.person_id)
-                .where(Consultation.id == consultation_id)
-            ).first()
-            return (row[0], row[1]) if row else None
 
         return self._run(work)
 
