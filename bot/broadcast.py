@@ -126,6 +126,10 @@ class RateLimiter:
         self._next = max(self._next, now) + self.interval
 
 
+MIN_WAIT = 0.5  # seconds: an idle sender waiting for retries or leases does not spin
+MAX_WAIT = 30.0
+
+
 class Broadcast:
     def __init__(
         self,
@@ -150,7 +154,6 @@ class Broadcast:
     ) -> Progress:
         """Send every pending delivery of the bulletin; returns when none is left to try."""
         lease = dt.timedelta(seconds=self.settings.lease)
-        await asyncio.to_thread(self.store.release_stale_claims, bulletin_id, utcnow() - lease)
         queue: asyncio.Queue[Claim | None] = asyncio.Queue(maxsize=self.settings.concurrency)
         workers = [
             asyncio.create_task(self._worker(queue, on_progress))
@@ -158,6 +161,11 @@ class Broadcast:
         ]
         try:
             while True:
+                # Claims of a sender that died (another process, or one killed before this
+                # one started) go back to pending once their lease is over: taken over here.
+                await asyncio.to_thread(
+                    self.store.release_stale_claims, bulletin_id, utcnow() - lease
+                )
                 claims = await asyncio.to_thread(
                     self.store.claim, bulletin_id, self.instance, self.settings.batch
                 )
@@ -166,10 +174,11 @@ class Broadcast:
                 if claims:
                     continue
                 await queue.join()  # what is in flight may schedule retries
-                due = await asyncio.to_thread(self.store.next_due, bulletin_id)
-                if due is None:
+                wake = await asyncio.to_thread(self._next_wake, bulletin_id, lease)
+                if wake is None:
                     break
-                await asyncio.sleep(min(max((due - utcnow()).total_seconds(), 0.05), 5.0))
+                seconds = (wake - utcnow()).total_seconds()
+                await asyncio.sleep(min(max(seconds, MIN_WAIT), MAX_WAIT))
         finally:
             for _ in workers:
                 await queue.put(None)
@@ -178,6 +187,14 @@ class Broadcast:
         if on_progress:
             on_progress(self.progress)
         return self.progress
+
+    def _next_wake(self, bulletin_id: int, lease: dt.timedelta) -> dt.datetime | None:
+        """When there may be work again: a retry falls due, or another sender's claim runs
+        out of lease; None when neither waits (the bulletin is done)."""
+        due = self.store.next_due(bulletin_id)
+        oldest = self.store.oldest_claim(bulletin_id)
+        times = [t for t in (due, oldest + lease if oldest else None) if t is not None]
+        return min(times) if times else None
 
     async def _worker(
         self, queue: asyncio.Queue[Claim | None], on_progress: Callable[[Progress], None] | None

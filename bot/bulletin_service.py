@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from dataclasses import astuple
 from pathlib import Path
@@ -41,6 +42,27 @@ class BulletinService:
     def __init__(self, repository: BulletinRepository, settings: Settings) -> None:
         self.repository = repository
         self.settings = settings
+        self._resumed: set[int] = set()
+        self._instance: str | None = None
+
+    @property
+    def instance(self) -> str:
+        """This installation's sender name, kept in a file beside the spool so that a
+        restarted process recognises the claims its killed predecessor left."""
+        if self._instance is None:
+            path = self.settings.spool_path.with_name("sender-id")
+            try:
+                self._instance = path.read_text(encoding="utf-8").strip() or None
+            except OSError:
+                self._instance = None
+            if self._instance is None:
+                self._instance = uuid.uuid4().hex[:12]
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(self._instance, encoding="utf-8")
+                except OSError:
+                    pass  # a read-only folder: claims are then resumed after their lease
+        return self._instance
 
     def title(self, week: Week) -> str:
         return f"Bản tin TBT {week.label}"
@@ -119,6 +141,12 @@ class BulletinService:
         week = Week.parse(info.week)
         await asyncio.to_thread(self.repository.set_status, bulletin_id, "sending")
         await asyncio.to_thread(self.prepare, bulletin_id)
+        instance = instance or self.instance
+        if bulletin_id not in self._resumed:
+            # The first send of this bulletin in this process: claims under this instance's
+            # name were left by its predecessor, killed mid-way; they are resumed at once.
+            self._resumed.add(bulletin_id)
+            await asyncio.to_thread(self.repository.release_claims_of, bulletin_id, instance)
         engine = Broadcast(
             self.repository,
             sender,

@@ -137,6 +137,57 @@ async def test_server_errors_are_retried_then_reported(
     service.repository.engine.dispose()
 
 
+async def test_a_restarted_sender_resumes_its_killed_predecessors_claims_at_once(
+    botapi: FakeBotApi, database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    dead = service_for(database_url, settings, tmp_path)
+    chats = subscribe(dead, 30)
+    bulletin_id = dead.add_item(WEEK, items()[0])
+    dead.prepare(bulletin_id)
+    dead.repository.set_status(bulletin_id, "sending")
+    taken = dead.repository.claim(bulletin_id, dead.instance, 10)  # then killed: never sent
+    assert len(taken) == 10
+    restarted = service_for(database_url, settings, tmp_path)  # same folder, new process
+    long_lease = restarted.settings.bulletin.model_copy(update={"lease_seconds": 120})
+    restarted.settings = restarted.settings.model_copy(update={"bulletin": long_lease})
+    assert restarted.instance == dead.instance
+    started = time.monotonic()
+    async with TelegramSender(TOKEN, botapi.base_url) as sender:
+        progress = await restarted.send(bulletin_id, sender)
+    assert time.monotonic() - started < 30  # not after the two-minute lease
+    assert progress.counts["sent"] == 30
+    assert all(botapi.count_to(chat) >= 1 for chat in chats)
+    assert restarted.repository.bulletin(bulletin_id).status == "sent"  # type: ignore[union-attr]
+    dead.repository.engine.dispose()
+    restarted.repository.engine.dispose()
+
+
+async def test_a_running_sender_takes_over_another_senders_expired_claims(
+    botapi: FakeBotApi, database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    service = service_for(database_url, settings, tmp_path)
+    subscribe(service, 5)
+    bulletin_id = service.add_item(WEEK, items()[0])
+    service.prepare(bulletin_id)
+    service.repository.claim(bulletin_id, "another-host", 5)  # that host then died
+    quick = dataclasses.replace(service.broadcast_settings(), lease=1.0)
+    calls = 0
+    original = service.repository.claim
+
+    def counted(*args: object) -> list:  # type: ignore[type-arg]
+        nonlocal calls
+        calls += 1
+        return original(*args)  # type: ignore[arg-type]
+
+    service.repository.claim = counted  # type: ignore[method-assign,assignment]
+    async with TelegramSender(TOKEN, botapi.base_url) as sender:
+        engine = Broadcast(service.repository, sender, service.renderer(bulletin_id, WEEK), quick)
+        progress = await engine.run(bulletin_id)
+    assert progress.counts["sent"] == 5
+    assert calls < 10  # it waited for the lease instead of polling every 50 ms
+    service.repository.engine.dispose()
+
+
 async def test_rates_overall_and_per_chat_are_respected(
     botapi: FakeBotApi, database_url: str, settings: Settings, tmp_path: Path
 ) -> None:

@@ -252,6 +252,32 @@ class BulletinRepository(Repository):
 
         return self._run(work)
 
+    def release_claims_of(self, bulletin_id: int, instance: str) -> int:
+        """Claims of this instance's predecessor (killed before it finished): back to pending
+        at once, without waiting for their lease."""
+
+        def work(session: Session) -> int:
+            result = session.execute(
+                update(Delivery)
+                .where(Delivery.bulletin_id == bulletin_id)
+                .where(Delivery.status == "claimed")
+                .where(Delivery.claimed_by == instance)
+                .values(status="pending", claimed_by=None)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+        return self._run(work)
+
+    def oldest_claim(self, bulletin_id: int) -> dt.datetime | None:
+        """When the oldest claim still open was taken (None: no claim open)."""
+        return self._run(
+            lambda s: s.scalar(
+                select(func.min(Delivery.claimed_at))
+                .where(Delivery.bulletin_id == bulletin_id)
+                .where(Delivery.status == "claimed")
+            )
+        )
+
     def claim(self, bulletin_id: int, instance: str, limit: int) -> list[Claim]:
         """Take up to `limit` deliveries due now; no other process can take them meanwhile."""
 
@@ -301,7 +327,7 @@ class BulletinRepository(Repository):
             lambda s: s.scalar(
                 select(func.min(func.coalesce(Delivery.next_attempt_at, utcnow())))
                 .where(Delivery.bulletin_id == bulletin_id)
-                .where(Delivery.status.in_(("pending", "claimed")))
+                .where(Delivery.status == "pending")
             )
         )
 
