@@ -25,6 +25,13 @@ async def on_error(update: object, context: Context) -> None:
         log.warning("database unavailable while handling a %s", _kind(update))
         await _tell(update, BUSY)
         return
+    if isinstance(update, Update) and _malformed_button(update, context.error):
+        # Callback data the bot never made (crafted, or from an old version of a keyboard):
+        # a neutral answer, one log line, no traceback.
+        log.warning("malformed button data refused: %r", update.callback_query.data)  # type: ignore[union-attr]
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer(STALE_BUTTON)  # type: ignore[union-attr]
+        return
     payload = update.to_dict() if isinstance(update, Update) else repr(update)
     log.error(
         "error while handling update %s",
@@ -45,6 +52,15 @@ async def _tell(update: Update, text: str) -> None:
         await update.effective_chat.send_message(text)
     except TelegramError:
         log.warning("could not tell chat %s about an error", update.effective_chat.id)
+
+
+STALE_BUTTON = "Nút này không còn dùng được. Bạn gửi lại câu hỏi giúp tôi nhé."
+
+
+def _malformed_button(update: Update, error: BaseException | None) -> bool:
+    return update.callback_query is not None and isinstance(
+        error, ValueError | IndexError | KeyError
+    )
 
 
 def _kind(update: Update) -> str:

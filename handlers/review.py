@@ -91,10 +91,19 @@ def parse_log_filter(args: list[str], today: dt.date) -> LogFilter:
 
 
 def parse_day(text: str) -> dt.date:
+    day = None
     for form in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
         with contextlib.suppress(ValueError):
-            return dt.datetime.strptime(text, form).date()
-    raise ValueError(f"Không hiểu “{text}”: ngày viết 2026-11-26 hoặc 26/11/2026.")
+            day = dt.datetime.strptime(text, form).date()
+            break
+    if day is None:
+        raise ValueError(f"Không hiểu “{text}”: ngày viết 2026-11-26 hoặc 26/11/2026.")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"Ngày “{text}” nằm ngoài khoảng nhật ký (2000 đến 2100).")
+    return day
+
+
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 
 def vietnam_midnight(day: dt.date, plus_days: int = 0) -> dt.datetime:

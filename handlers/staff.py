@@ -108,7 +108,7 @@ async def _change_staff(update: Update, context: Context, args: list[str]) -> No
     if message is None or user is None:
         return
     directory = services(context).staff
-    if len(args) < 2 or not args[1].lstrip("-").isdigit():
+    if len(args) < 2 or not args[1].isdigit() or not 0 < int(args[1]) < MAX_TELEGRAM_ID:
         await message.chat.send_message(
             "Cần mã Telegram (số) của cán bộ, ví dụ: /canbo them 123456789 Nguyễn Văn A"
         )
@@ -145,6 +145,8 @@ def register_staff_command(
     application.add_handler(CommandHandler(name, handler, filters=gate))
     application.add_handler(CommandHandler(name, deny))
 
+
+MAX_TELEGRAM_ID = 2**52  # Telegram user ids fit in 52 bits
 
 PRIVATE_ONLY = (
     "Lệnh này hiện thông tin của doanh nghiệp nên chỉ dùng trong tin nhắn riêng với bot hoặc "

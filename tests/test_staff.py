@@ -274,6 +274,32 @@ async def test_personal_data_commands_stay_out_of_ordinary_groups(staffed: Harne
     assert "mã vạch là gì" in log_view.text
 
 
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/nhatky 01/01/0001", "nằm ngoài khoảng nhật ký"),
+        ("/xuat 31/12/9999", "nằm ngoài khoảng nhật ký"),
+        ("/canbo them 12345678901234567890123 X", "Cần mã Telegram (số)"),
+    ],
+)
+async def test_odd_staff_arguments_get_a_clear_message(
+    staffed: Harness, command: str, expected: str
+) -> None:
+    who = ADMIN if command.startswith("/canbo") else STAFF
+    [reply] = await ask(staffed, who, command)
+    assert expected in reply.text
+
+
+async def test_a_malformed_button_gets_a_neutral_answer(staffed: Harness) -> None:
+    [answer] = await ask(staffed, LAN, "/dangky")
+    for data in ("bt:t", "nk:x", "bt:ok:abc"):
+        staffed.api.press(STAFF, answer, data)
+    await staffed.api.wait_until(lambda: len(staffed.api.callback_answers) >= 3)
+    await staffed.api.settle()
+    assert all("không còn dùng được" in a.get("text", "") for a in staffed.api.callback_answers)
+    assert not [s for s in staffed.api.to_chat(STAFF.id) if "gặp lỗi" in s.text]
+
+
 async def test_export_returns_a_valid_workbook_and_csv(staffed: Harness) -> None:
     for question in ("mã vạch là gì", "tccs là gì", OUT_OF_REACH):
         await ask(staffed, LAN, question)
