@@ -276,10 +276,20 @@ ITEM_PROMPTS = {
 SKIP = InlineKeyboardMarkup([[InlineKeyboardButton("Bỏ qua", callback_data="bt:skip")]])
 
 
+def _still_staff(update: Update, context: Context) -> bool:
+    """The role is checked at every step of a staff flow, not only at its command."""
+    user = update.effective_user
+    return user is not None and services(context).staff.is_staff(user.id)
+
+
 async def on_item_text(update: Update, context: Context) -> None:
     message = update.effective_message
     draft = (context.user_data or {}).get(DRAFT)
     if message is None or draft is None or message.text is None:
+        return
+    if not _still_staff(update, context):  # removed with /canbo xoa in the middle
+        if context.user_data is not None:
+            context.user_data.pop(DRAFT, None)
         return
     text = message.text.strip()
     step = draft["step"]
@@ -348,6 +358,11 @@ async def on_item_button(update: Update, context: Context) -> None:
         return
     if draft is None:
         await query.answer("Không có tin nào đang soạn: /bantin them")
+        return
+    if not _still_staff(update, context):
+        if context.user_data is not None:
+            context.user_data.pop(DRAFT, None)
+        await query.answer(NOT_PERMITTED, show_alert=True)
         return
     await query.answer()
     message: Message = query.message  # type: ignore[assignment]

@@ -53,8 +53,12 @@ async def refresh_staff(application: Application) -> None:  # type: ignore[type-
         log.warning("staff list not loaded from the database; using config.toml only")
     user_filter: filters.User = application.bot_data[STAFF_FILTER]
     members = directory.members
-    user_filter.remove_user_ids(set(user_filter.user_ids) - members)
+    gone = set(user_filter.user_ids) - members
+    user_filter.remove_user_ids(gone)
     user_filter.add_user_ids(members)
+    for chat_id in gone:  # a removed member's menu goes back to the businesses' one
+        with contextlib.suppress(TelegramError):
+            await application.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
     menu = [BotCommand(n, t) for n, t in (*COMMANDS, *STAFF_COMMANDS)]
     chats = [*members, *application.bot_data["settings"].staff.groups]
     for chat_id in chats:

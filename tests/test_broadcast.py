@@ -30,6 +30,7 @@ from bot.store.database import create_database_engine
 from bot.store.models import Delivery, Subscriber
 from bot.store.records import PersonRef
 from bot.telegram_sender import TelegramSender
+from handlers.staff import refresh_staff
 from tests.botapi import TOKEN, Chat, FakeBotApi, Fault, User
 from tests.conftest import DATA, ROOT, Harness, bot_settings, running_bot
 
@@ -367,6 +368,27 @@ async def test_subscribing_with_toggles_then_unsubscribing(bulletin_bot: Harness
     again = bulletin_bot.services.bulletins.repository.subscription(f"tg:{LAN.id}")
     assert again is not None
     assert not again.active
+
+
+async def test_a_staff_member_removed_mid_flow_loses_the_flow_and_the_menu(
+    bulletin_bot: Harness,
+) -> None:
+    api, services = bulletin_bot.api, bulletin_bot.services
+    hai = User(9101, "Hải")
+    await asyncio.to_thread(services.staff.add, hai.id, "Hải", STAFF.id)
+    await refresh_staff(bulletin_bot.application)
+    assert [scope for scope in api.commands if str(hai.id) in scope]  # the staff menu
+    api.send_text(hai, "/bantin them")
+    await api.replies(hai.id)
+    api.send_text(hai, "Hoa Kỳ sửa quy định nhãn năng lượng quạt")
+    [asked] = await api.replies(hai.id)
+    assert "tóm tắt" in asked.text
+    await asyncio.to_thread(services.staff.remove, hai.id)
+    await refresh_staff(bulletin_bot.application)
+    assert not [scope for scope in api.commands if str(hai.id) in scope]  # menu taken back
+    api.send_text(hai, "Dự thảo nâng mức hiệu suất tối thiểu.")
+    await api.settle()
+    assert "chủ đề" not in api.to_chat(hai.id)[-1].text  # the flow did not go on
 
 
 async def test_staff_add_an_item_preview_and_send_to_subscribers(bulletin_bot: Harness) -> None:
