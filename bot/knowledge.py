@@ -6,6 +6,7 @@ file never prevents the rest from loading.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,7 @@ TOPIC_LABELS = {
 GLOSSARY_FILE = "glossary.yaml"
 OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
 MIN_QUESTIONS = 4
+LAST_GOOD_SERVED = "invalid: its last valid version is answered until the file is fixed"
 REQUIRED = ("id", "topic", "title", "title_en", "questions", "keywords", "legal_basis", "reviewed")
 OPTIONAL = ("related", "valid_from", "valid_until", "subjects", "intents", "leads", "sources")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -156,6 +158,7 @@ class OutOfScope:
 class LoadResult:
     knowledge: KnowledgeBase
     problems: list[Problem] = field(default_factory=list)
+    good: dict[str, str] = field(default_factory=dict)  # relative path -> text that loaded
 
     @property
     def errors(self) -> list[Problem]:
@@ -227,8 +230,10 @@ def load_knowledge(
     agency: Agency | None = None,
     settings: KnowledgeSettings | None = None,
     today: dt.date | None = None,
+    last_good: dict[str, str] | None = None,
 ) -> LoadResult:
-    """Load every entry under `path`; problems are collected, broken files are left out."""
+    """Load every entry under `path`; problems are collected, broken files are left out (or,
+    given `last_good` texts, served in their last version that loaded)."""
     agency = agency or Agency()
     settings = settings or KnowledgeSettings()
     today = today or dt.date.today()
@@ -242,8 +247,27 @@ def load_knowledge(
     vocabulary = _load_vocabulary(path / FACETS_FILE, glossary, problems)
     entries: list[Entry] = []
     seen: dict[str, str] = {}
+    good: dict[str, str] = {}
     for file in sorted(path.glob("*/*.md")):
-        entry = _load_entry(file, path, agency, settings, today, renderer, problems, vocabulary)
+        key = file.relative_to(path).as_posix()
+        found: list[Problem] = []
+        entry = _load_entry(file, path, agency, settings, today, renderer, found, vocabulary)
+        problems.extend(found)
+        if entry is None and key in (last_good or {}):
+            # An entry whose file became invalid keeps being answered by its last good
+            # version (not by a neighbour) until staff fix it.
+            previous = (last_good or {})[key]
+            entry = _load_entry(
+                file, path, agency, settings, today, renderer, [], vocabulary, previous
+            )
+            if entry is not None:
+                problems.append(
+                    Problem(_display(file, root=path), "file", LAST_GOOD_SERVED, warning=True)
+                )
+                good[key] = previous
+        elif entry is not None:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                good[key] = file.read_text(encoding="utf-8")
         if entry is None:
             continue
         if entry.id in seen:
@@ -269,7 +293,7 @@ def load_knowledge(
             problems.append(Problem(entry.path, finding.field, finding.reason, finding.warning))
     products = _load_products(path, legal, today, problems)
     knowledge = KnowledgeBase(entries, glossary, out_of_scope, vocabulary, products, legal)
-    return LoadResult(knowledge, problems)
+    return LoadResult(knowledge, problems, good)
 
 
 def _load_registry(path: Path, problems: list[Problem]) -> Registry:
@@ -322,6 +346,7 @@ def _load_entry(
     renderer: jinja2.Environment,
     problems: list[Problem],
     vocabulary: Vocabulary | None = None,
+    text: str | None = None,
 ) -> Entry | None:
     name = _display(file, root)
     found: list[Problem] = []
@@ -329,11 +354,12 @@ def _load_entry(
     def problem(field_name: str, reason: str, warning: bool = False) -> None:
         found.append(Problem(name, field_name, reason, warning))
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(name, "file", f"cannot be read: {exc}"))
-        return None
+    if text is None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(name, "file", f"cannot be read: {exc}"))
+            return None
     match = FRONT_MATTER.match(text.lstrip("\ufeff"))
     if not match:
         problems.append(Problem(name, "front matter", "missing: the file must start with '---'"))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -13,7 +16,7 @@ from bot.bulletin_service import BulletinService
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.inbox import Inbox, InboxFile, InboxStore
-from bot.knowledge import KnowledgeBase, LoadResult, Problem, load_knowledge
+from bot.knowledge import LAST_GOOD_SERVED, KnowledgeBase, LoadResult, Problem, load_knowledge
 from bot.staff import StaffDirectory
 from bot.store.bulletins import BulletinRepository
 from bot.store.database import create_database_engine
@@ -22,6 +25,30 @@ from bot.store.repository import StaffRepository
 from bot.store.spool import Spool
 
 log = logging.getLogger(__name__)
+
+
+def _last_good_path(settings: Settings) -> Path:
+    return settings.spool_path.with_name("knowledge-last-good.json")
+
+
+def read_last_good(settings: Settings) -> dict[str, str]:
+    """The texts of the entries as they last loaded, to serve an entry whose file broke."""
+    try:
+        data = json.loads(_last_good_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def write_last_good(settings: Settings, good: dict[str, str]) -> None:
+    path = _last_good_path(settings)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        spare = path.with_suffix(".tmp")
+        spare.write_text(json.dumps(good, ensure_ascii=False), encoding="utf-8")
+        os.replace(spare, path)
+    except OSError:
+        log.warning("could not keep the last good knowledge base in %s", path)
 
 
 KEEP_SHARE = 0.7  # a reload that keeps less than this share of the entries needs confirming
@@ -65,9 +92,18 @@ class Services:
     @classmethod
     def open(cls, settings: Settings, knowledge: KnowledgeBase | None = None) -> Services:
         if knowledge is None:
-            loaded = load_knowledge(settings.knowledge_path, settings.agency, settings.knowledge)
+            loaded = load_knowledge(
+                settings.knowledge_path,
+                settings.agency,
+                settings.knowledge,
+                last_good=read_last_good(settings),
+            )
             for problem in loaded.errors:
-                log.error("knowledge base: %s (entry left out)", problem)
+                log.error("knowledge base: %s", problem)
+            for problem in loaded.problems:
+                if problem.reason == LAST_GOOD_SERVED:
+                    log.error("knowledge base: %s: %s", problem.file, problem.reason)
+            write_last_good(settings, loaded.good)
             knowledge = loaded.knowledge
         if warning := settings.agency.missing_warning():
             log.warning("%s", warning)
@@ -101,11 +137,17 @@ class Services:
         nor, unless confirmed, one that lost a large share of the entries or a whole topic
         (an emptied or half-copied folder)."""
         settings = self.settings
-        loaded = load_knowledge(settings.knowledge_path, settings.agency, settings.knowledge)
+        loaded = load_knowledge(
+            settings.knowledge_path,
+            settings.agency,
+            settings.knowledge,
+            last_good=read_last_good(settings),
+        )
         shrink = None if confirmed else shrinkage(self.knowledge, loaded.knowledge)
         if shrink is not None:
             loaded.problems.append(Problem(str(settings.knowledge_path), "reload", shrink))
         if loaded.ok:
+            write_last_good(settings, loaded.good)
             answerer = Answerer(loaded.knowledge, settings.agency, settings.retrieval)
             answerer.warm()
             self.conversation.answerer = answerer

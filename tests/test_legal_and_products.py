@@ -253,3 +253,19 @@ def test_the_real_registry_knows_every_document_the_entries_cite(
 def test_the_real_knowledge_base_sources_every_figure(answerer: Answerer) -> None:
     loaded = load_knowledge(REAL)
     assert not [str(p) for p in loaded.problems if p.field == "sources"]
+
+
+def test_an_entry_whose_file_broke_is_served_in_its_last_good_version(tmp_path: Path) -> None:
+    root = tmp_path / "knowledge"
+    shutil.copytree(REAL, root)
+    first = load_knowledge(root)
+    assert first.ok
+    broken = root / "barcode" / "barcode-fees.md"
+    broken.write_text(broken.read_text("utf-8").replace("topic: barcode", "topic: [oops"), "utf-8")
+    again = load_knowledge(root, last_good=first.good)
+    assert not again.ok  # staff are told: kb check and /taikb still report the broken file
+    assert any("last valid version is answered" in str(p) for p in again.problems)
+    reply = Answerer(again.knowledge).ask("phí đăng ký mã vạch bao nhiêu")
+    assert reply.entry_id == "barcode-fees"  # not a neighbour
+    without = load_knowledge(root)
+    assert "barcode-fees" not in without.knowledge.entries
