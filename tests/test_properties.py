@@ -10,6 +10,7 @@ import json
 import shutil
 import textwrap
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -97,7 +98,7 @@ def test_log_filters_fail_only_with_a_message(args: list[str]) -> None:
 @given(ANY_TEXT)
 def test_profile_fields_fail_only_with_a_message(text: str) -> None:
     for normalise in (normalise_tax_code, normalise_phone, normalise_name):
-        problem = _failure(lambda n=normalise: n(clean(text)), InvalidInput)
+        problem = _failure(partial(normalise, clean(text)), InvalidInput)
         assert problem is None or str(problem)
 
 
