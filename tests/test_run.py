@@ -10,12 +10,14 @@ import sys
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy import select
 
 from bot.app import build_application
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase
 from bot.services import Services
 from bot.store.database import upgrade
+from bot.store.models import InboxUpdate
 from tests.botapi import FakeBotApi, User
 from tests.conftest import ROOT, bot_settings
 
@@ -139,6 +141,12 @@ async def test_webhook_mode_answers_updates_with_the_right_secret(
                 },
             )
             assert right.status == 200
+            # Telegram got its 200 only once the update was in the inbox
+            with services.engine.connect() as connection:
+                recorded = connection.execute(
+                    select(InboxUpdate.update_id).where(InboxUpdate.update_id == 1)
+                ).all()
+            assert recorded
         [answer] = await botapi.replies(lan.id)
         assert "1.000.000" in answer.text
     finally:

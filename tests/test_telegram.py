@@ -103,6 +103,18 @@ async def test_feedback_is_recorded_and_its_buttons_disappear(bot: Harness) -> N
     await bot.api.wait_until(lambda: rows(bot)[0].feedback == "helpful")
 
 
+async def test_an_update_the_library_cannot_read_is_skipped_and_polling_goes_on(
+    bot: Harness,
+) -> None:
+    broken = bot.api.user_message(LAN, "phí mã vạch bao nhiêu")
+    broken["chat"] = "not a chat"  # python-telegram-bot cannot build a Message from this
+    bot.api._enqueue("message", broken)
+    [answer] = await ask(bot, LAN, "tccs là gì")
+    assert "Tiêu chuẩn cơ sở" in answer.text
+    await bot.api.settle()
+    assert bot.api.count_to(LAN.id) == 1
+
+
 async def test_transient_send_errors_are_retried_and_the_answer_arrives(bot: Harness) -> None:
     bot.api.faults[LAN.id] = [
         Fault(502, "Bad Gateway"),
