@@ -13,16 +13,20 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from bot.store.models import Consultation, InboxUpdate
-from tests.botapi import TOKEN, FakeBotApi, User
+from tests.botapi import TOKEN, Chat, FakeBotApi, User
 from tests.conftest import ROOT
 
 BUSINESSES = 20
 QUESTIONS = ("phí đăng ký mã vạch bao nhiêu", "hồ sơ đăng ký nhãn hiệu gồm những gì", "tccs là gì")
 
 
-def _config(tmp_path: Path) -> Path:
-    """config.toml with its relative paths pointing back at the project, spool under tmp."""
+def _config(tmp_path: Path, staff: tuple[int, int] | None = None) -> Path:
+    """config.toml with its relative paths pointing back at the project, spool under tmp
+    (and, given `staff`, a staff member and a staff group)."""
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    if staff is not None:
+        text = text.replace("staff_ids = []", f"staff_ids = [{staff[0]}]")
+        text = text.replace("group_chat_id = 0", f"group_chat_id = {staff[1]}")
     for old, new in (
         ('path = "knowledge"', f'path = "{ROOT / "knowledge"}"'),
         ('spool = "data/spool.jsonl"', f'spool = "{tmp_path / "spool.jsonl"}"'),
@@ -108,3 +112,45 @@ async def test_a_killed_bot_answers_every_question_once_after_a_restart(
     assert len(logged) == total
     assert all(count == 1 for _, _, count in logged), [r for r in logged if r[2] != 1]
     assert unhandled == 0
+
+
+async def test_a_hand_off_and_the_staff_reply_survive_kills_between_the_steps(
+    botapi: FakeBotApi, database_url: str, tmp_path: Path
+) -> None:
+    staff, group = User(9001, "Hoa"), Chat(-100500, "supergroup", "Cán bộ TBT")
+    config = _config(tmp_path, (staff.id, group.id))
+    lan = User(1001, "Lan", "Nguyễn")
+    botapi.send_text(lan, "quy định mới về đo lường xăng dầu tại cây xăng")
+    process = await _start(botapi, database_url, config)
+    try:
+        [answer] = await botapi.replies(lan.id, timeout=30)
+        await asyncio.sleep(0.5)  # killed after its answer was marked handled (see README)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        botapi.press(lan, answer, answer.button("🙋"))  # pressed while the bot is down
+        process = await _start(botapi, database_url, config)
+        [post] = await botapi.replies(group.id, timeout=30)
+        await botapi.replies(lan.id, timeout=30)  # "Tôi đã chuyển câu hỏi ..."
+        await asyncio.sleep(0.5)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        botapi.send_text(staff, "Việc này do phòng đo lường phụ trách ạ.", group, post)
+        process = await _start(botapi, database_url, config)
+        [delivered] = await botapi.replies(lan.id, timeout=30)
+        assert "phòng đo lường" in delivered.text
+        await botapi.settle(1.0)
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
+    posts = [s for s in botapi.to_chat(group.id) if "Câu hỏi cần cán bộ" in s.text]
+    assert len(posts) == 1  # posted once
+    replies = [s for s in botapi.to_chat(lan.id) if "phòng đo lường" in s.text]
+    assert len(replies) == 1  # delivered once
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(Consultation.outcome)).all()
+    finally:
+        engine.dispose()
+    assert [r[0] for r in rows] == ["staff_answered"]
