@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answers import Answerer
-from bot.bulletin import EPING_COLUMNS, Week, import_eping
+from bot.bulletin import EPING_COLUMNS, Week, import_eping, load_week_folder
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.legal import load_registry
 from bot.products import load_catalogue
@@ -131,6 +131,19 @@ def test_an_eping_export_of_any_rows_is_reported_not_raised(
         for row in rows:
             writer.writerow([clean(str(cell)) if cell is not None else "" for cell in row])
     items, problems = import_eping(path, Week.parse("2026-W48"))
+    assert isinstance(items, list)
+    assert isinstance(problems, list)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(max_size=600))
+def test_a_bulletin_file_of_any_content_is_reported_not_raised(
+    tmp_path_factory: object, text: str
+) -> None:
+    folder = _scratch(tmp_path_factory) / "2026-W48"
+    folder.mkdir()
+    (folder / "tin.md").write_text(text, encoding="utf-8")
+    items, problems = load_week_folder(folder)
     assert isinstance(items, list)
     assert isinstance(problems, list)
 
