@@ -19,13 +19,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, Table, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +37,7 @@ from bot.store.spool import on_file_thread
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+INBOX = cast(Table, InboxUpdate.__table__)
 KEEP_HANDLED = dt.timedelta(days=2)  # handled updates are kept this long, then purged
 LATE = dt.timedelta(minutes=3)  # a question that waited longer gets an apology for the delay
 
@@ -70,10 +73,19 @@ class Pending:
     payload: dict[str, Any]
 
 
+def _insert_ignoring_known(dialect: str) -> Any:
+    if dialect == "postgresql":
+        return postgresql.insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"])
+    if dialect == "sqlite":
+        return sqlite.insert(INBOX).on_conflict_do_nothing(index_elements=["update_id"])
+    return insert(INBOX).prefix_with("IGNORE")  # MySQL/MariaDB
+
+
 class InboxStore:
     """The inbox table; every method raises DatabaseUnavailable when the database is not there."""
 
     def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def _run(self, work: Callable[[Session], T]) -> T:
@@ -95,24 +107,14 @@ class InboxStore:
             return False  # recorded meanwhile by another writer
 
     def record_many(self, items: list[tuple[int, str]]) -> None:
-        """Record a batch (one getUpdates answer) in one transaction; known ones are kept."""
-        ids = [update_id for update_id, _ in items]
-
-        def work(session: Session) -> None:
-            known = set(
-                session.scalars(select(InboxUpdate.update_id).where(InboxUpdate.update_id.in_(ids)))
-            )
-            session.add_all(
-                InboxUpdate(update_id=update_id, payload=payload, received_at=utcnow())
-                for update_id, payload in items
-                if update_id not in known
-            )
-
-        try:
-            self._run(work)
-        except IntegrityError:  # written meanwhile by another writer: one by one
-            for update_id, payload in items:
-                self.record(update_id, payload)
+        """Record a batch (one getUpdates answer) in one statement; known ones are kept.
+        Core on a plain connection: this runs before every batch is handed on, so it is kept
+        as cheap as the database allows (INSERT ... ON CONFLICT DO NOTHING)."""
+        now = utcnow()
+        rows = [{"update_id": i, "payload": p, "received_at": now} for i, p in items]
+        statement = _insert_ignoring_known(self.engine.dialect.name)
+        with guarded(), self.engine.begin() as connection:
+            connection.execute(statement, rows)
 
     def latest(self) -> int:
         """The highest update id ever recorded (0 when none)."""
@@ -123,14 +125,13 @@ class InboxStore:
         return self._run(work)
 
     def mark_handled(self, update_ids: list[int]) -> None:
-        def work(session: Session) -> None:
-            session.execute(
-                update(InboxUpdate)
-                .where(InboxUpdate.update_id.in_(update_ids), InboxUpdate.handled_at.is_(None))
-                .values(handled_at=utcnow())
-            )
-
-        self._run(work)
+        statement = (
+            update(INBOX)
+            .where(INBOX.c.update_id.in_(update_ids), INBOX.c.handled_at.is_(None))
+            .values(handled_at=utcnow())
+        )
+        with guarded(), self.engine.begin() as connection:
+            connection.execute(statement)
 
     def is_handled(self, update_id: int) -> bool:
         def work(session: Session) -> bool:
@@ -217,8 +218,16 @@ class Inbox:
     """Record an update durably before it is confirmed; mark it handled once answered."""
 
     def __init__(
-        self, store: InboxStore, file: InboxFile, timeout: float = 0.5, retry_after: float = 5.0
+        self,
+        store: InboxStore,
+        file: InboxFile,
+        timeout: float = 0.5,
+        retry_after: float = 5.0,
+        executor: Executor | None = None,
     ) -> None:
+        # The consultation log's writer threads: with SQLite (one writer) inbox writes queue
+        # behind the log's instead of waiting on the database lock.
+        self.executor = executor
         self.store = store
         self.file = file
         self.timeout = timeout  # short: every update passes here before it is answered
@@ -239,7 +248,8 @@ class Inbox:
         if time.monotonic() < self._down_until:
             raise DatabaseUnavailable("presumed down")
         try:
-            return await asyncio.wait_for(asyncio.to_thread(work, *args), self.timeout)
+            call = asyncio.get_running_loop().run_in_executor(self.executor, work, *args)
+            return await asyncio.wait_for(call, self.timeout)
         except (DatabaseUnavailable, TimeoutError) as exc:
             self._down_until = time.monotonic() + self.retry_after
             raise DatabaseUnavailable(str(exc) or "timeout") from exc
