@@ -93,6 +93,19 @@ async def test_follow_up_button_answers_the_related_question(bot: Harness) -> No
     assert logged[1].outcome == "answered"
 
 
+async def test_a_bare_subject_gets_clarifying_buttons_that_answer(bot: Harness) -> None:
+    [question] = await ask(bot, LAN, "mã vạch")
+    labels = [label for label, data in question.buttons if data.startswith("cl:")]
+    assert "Phí, lệ phí" in labels
+    bot.api.press(LAN, question, question.button("Phí, lệ phí"))
+    [answer] = await bot.api.replies(LAN.id)
+    assert "1.000.000" in answer.text
+    bot.api.send_text(LAN, "còn hồ sơ thì sao")  # the button set the conversation's subject
+    await bot.api.replies(LAN.id)
+    await bot.services.log.flush()
+    assert [r.entry_id for r in rows(bot)][-2:] == ["barcode-fees", "barcode-dossier"]
+
+
 async def test_feedback_is_recorded_and_its_buttons_disappear(bot: Harness) -> None:
     [answer] = await ask(bot, LAN, "gia hạn nhãn hiệu")
     bot.api.press(LAN, answer, answer.button("👍"))
