@@ -14,7 +14,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import os
 import threading
 import time
 import uuid
@@ -33,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import InboxUpdate, utcnow
 from bot.store.repository import DatabaseUnavailable, guarded
-from bot.store.spool import on_file_thread
+from bot.store.spool import append_durably, on_file_thread
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -168,49 +167,33 @@ class InboxFile:
         self._lock = threading.Lock()
 
     def append(self, line: dict[str, Any]) -> None:
-        text = json.dumps(line, ensure_ascii=False)
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+        self.append_all([line])
 
     def append_all(self, lines: list[dict[str, Any]]) -> None:
         text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
+            append_durably(self.path, text)
 
     def take(self) -> list[dict[str, Any]]:
         """Everything in the file, which is then emptied (the caller writes it elsewhere)."""
+        return self._read(remove=True)
+
+    def peek(self) -> list[dict[str, Any]]:
+        return self._read(remove=False)
+
+    def _read(self, remove: bool) -> list[dict[str, Any]]:
         with self._lock:
             if not self.path.exists():
                 return []
             lines = self.path.read_text(encoding="utf-8").splitlines()
-            self.path.unlink()
+            if remove:
+                self.path.unlink()
         found = []
         for line in lines:
             try:
                 found.append(json.loads(line))
             except ValueError:
                 log.error("inbox file: unreadable line set aside: %s", line[:200])
-        return found
-
-    def peek(self) -> list[dict[str, Any]]:
-        with self._lock:
-            if not self.path.exists():
-                return []
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        found = []
-        for line in lines:
-            try:
-                found.append(json.loads(line))
-            except ValueError:
-                continue
         return found
 
 

@@ -18,8 +18,8 @@ from bot.knowledge import KnowledgeBase
 from bot.store.database import upgrade
 from bot.store.models import Consultation
 from tests.botapi import FakeBotApi, User
-from tests.chaos import ChaosProxy
 from tests.conftest import bot_settings, running_bot, with_search_path
+from tests.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.skipif(
     "TEST_DATABASE_URL" not in os.environ, reason="needs PostgreSQL (TEST_DATABASE_URL)"
@@ -54,7 +54,7 @@ async def test_a_hung_database_does_not_hold_up_answers(
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     direct = with_search_path(base.render_as_string(hide_password=False), schema)
     upgrade(direct)
-    proxy = ChaosProxy(base.host or "127.0.0.1", base.port or 5432)
+    proxy = TcpProxy(base.host or "127.0.0.1", base.port or 5432)
     port = await proxy.start()
     proxied = with_search_path(
         base.set(host="127.0.0.1", port=port).render_as_string(hide_password=False), schema
@@ -74,7 +74,7 @@ async def test_a_hung_database_does_not_hold_up_answers(
     try:
         async with running_bot(botapi, configured, knowledge) as harness:
             await asyncio.gather(*(_business(botapi, u, 0, 1, healthy) for u in users))
-            proxy.mode = "blackhole"
+            proxy.hang()
             for n in range(10):  # ten businesses in the middle of /hoso hold database calls
                 botapi.send_text(User(7900 + n, f"Hồ sơ {n}"), "/hoso")
             for command in ("/nhatky", "/thongke", "/chuatraloi"):  # staff at work meanwhile
@@ -82,8 +82,8 @@ async def test_a_hung_database_does_not_hold_up_answers(
             await asyncio.gather(*(_business(botapi, u, 1, 5, hung) for u in users))
             # staff get an answer (the log, or "busy") once their calls end, not never
             await botapi.wait_for_messages(staff.id, 3, timeout=40)
-            proxy.reset_all()
-            proxy.mode = "pass"
+            proxy.cut()
+            proxy.resume()
             await asyncio.sleep(6)  # the log's and the inbox's retry delay
             await asyncio.gather(*(_business(botapi, u, 6, 1, healthy) for u in users))
             deadline = time.monotonic() + 30

@@ -26,6 +26,15 @@ async def on_file_thread(work: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(FILE_WRITER, work, *args)
 
 
+def append_durably(path: Path, text: str) -> None:
+    """Append and fsync: the text is on disk when this returns (the caller holds a lock)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 class Spool:
     """Appends never wait for a replay: a replay works on a snapshot and then drops exactly the
     lines it wrote, so records appended meanwhile stay in the file."""
@@ -44,11 +53,7 @@ class Spool:
     def append(self, record: Record) -> None:
         line = json.dumps(to_json(record), ensure_ascii=False)
         with self._file:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+            append_durably(self.path, line + "\n")
             self._pending = True
 
     def _read(self) -> list[str]:
