@@ -175,7 +175,14 @@ class Answerer:
         if not (set(reading.subjects) & PRODUCT_SUBJECTS or set(reading.intents) & ASKS_RULES):
             return None  # "quy định mới về đo lường xăng dầu": not what the product must meet
         found = catalogue.match(reading.text)
-        if found is None and reading.text != reading.message:
+        if (
+            found is None
+            and reading.text != reading.message
+            and "find_regulation" in reading.intents
+        ):
+            # "... tôi sản xuất gạch không nung. Xin hỏi áp dụng quy chuẩn nào?": the product is
+            # in the story; a story's product does not answer another question ("giấy phép xây
+            # dựng xin ở đâu?")
             found = catalogue.match(reading.message)
         return found
 

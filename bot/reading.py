@@ -18,6 +18,7 @@ from bot.retrieval import Index, Query
 from bot.store.records import Turn
 from bot.text import fold, tokens, written_tokens
 
+MOST_GENERAL = 2  # facets.yaml `generic` level of an intent that goes last in any message
 LONG_MESSAGE = 18  # words: shorter messages are searched whole
 SHORT_FOLLOW_UP = 6  # content words: a message this short may lean on the previous turn
 # "nếu 1000 sản phẩm thì sao", "trường hợp hộ kinh doanh thì sao": the previous question again.
@@ -173,7 +174,10 @@ class Reader:
         for clause in _CLAUSE.split(text):
             words, written = self._expanded(clause)
             found += self.vocabulary.detect(words, written).intents if words else ()
-        return tuple(dict.fromkeys(found))
+        unique = list(dict.fromkeys(found))
+        # the most general ("thủ tục thế nào") last even across clauses: it rarely is the point
+        general = [i for i in unique if self.vocabulary.generic.get(i, 0) >= MOST_GENERAL]
+        return tuple([i for i in unique if i not in general] + general)
 
     def _only_cues(self, query: Query, subjects: tuple[str, ...], intents: tuple[str, ...]) -> bool:
         """True when every content word is part of a cue of these subjects or intents, or of
