@@ -6,7 +6,6 @@ file never prevents the rest from loading.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
@@ -251,7 +250,11 @@ def load_knowledge(
     for file in sorted(path.glob("*/*.md")):
         key = file.relative_to(path).as_posix()
         found: list[Problem] = []
-        entry = _load_entry(file, path, agency, settings, today, renderer, found, vocabulary)
+        try:
+            text: str | None = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None  # _load_entry reads it again and reports why it cannot
+        entry = _load_entry(file, path, agency, settings, today, renderer, found, vocabulary, text)
         problems.extend(found)
         if entry is None and key in (last_good or {}):
             # An entry whose file became invalid keeps being answered by its last good
@@ -265,9 +268,8 @@ def load_knowledge(
                     Problem(_display(file, root=path), "file", LAST_GOOD_SERVED, warning=True)
                 )
                 good[key] = previous
-        elif entry is not None:
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                good[key] = file.read_text(encoding="utf-8")
+        elif entry is not None and text is not None:
+            good[key] = text
         if entry is None:
             continue
         if entry.id in seen:
