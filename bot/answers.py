@@ -109,6 +109,13 @@ class Reply:
         return self.as_json() | {"clarify": [option.label for option in self.clarify]}
 
 
+# Small talk that closes or opens a conversation rather than asking about its subject ("ok e
+# cảm ơn"); the contact entry is not one ("trên điện thoại được không" asks about the subject).
+SOCIAL = frozenset(
+    {"smalltalk-thanks", "smalltalk-greeting", "smalltalk-goodbye", "smalltalk-who-are-you"}
+)
+
+
 class Answerer:
     """The question-answering core: knowledge base + thresholds + agency details."""
 
@@ -140,6 +147,14 @@ class Answerer:
         reading = self.reader.read(question, context)
         query = self.query_for(reading)
         result = self.knowledge.search(query, limit=self.settings.suggestions + 1, today=day)
+        if reading.subject_from_context and not reading.intents:
+            # "ok e cảm ơn" after a barcode answer: searched with the barcode's name, the
+            # thank-you loses to a barcode entry; the message alone says what it is
+            alone = self.knowledge.search(
+                reading.text, limit=self.settings.suggestions + 1, today=day
+            )
+            if self._small_talk(alone):
+                reading, result = self.reader.read(question), alone
         named = self._product(reading)
         product = named[0] if named else None
         if named and result.out_of_scope is not None and not _about_rules(reading, named[1]):
@@ -268,6 +283,10 @@ class Answerer:
             subject=entry.subjects[0] if entry.subjects else None,
             intent=reading.intent or (entry.intents[0] if entry.intents else None),
         )
+
+    def _small_talk(self, result: SearchResult) -> bool:
+        best = result.best
+        return best is not None and best.id in SOCIAL and best.confidence >= self.settings.threshold
 
     def _doubtful(self, choice: Answer, result: SearchResult) -> bool:
         """Abstain when neither the entry-level confidence nor the index's own confidence in

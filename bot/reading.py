@@ -23,6 +23,11 @@ LONG_MESSAGE = 18  # words: shorter messages are searched whole
 SHORT_FOLLOW_UP = 6  # content words: a message this short may lean on the previous turn
 # "nếu 1000 sản phẩm thì sao", "trường hợp hộ kinh doanh thì sao": the previous question again.
 _VARIATION = re.compile(r"^(?:(?:vay|the|con) )?(?:neu|truong hop|gia su|lo nhu) ")
+# "Nhật Bản thì sao?", "còn Hàn Quốc?": the previous question about another case of the same
+# subject (another market, another product).
+_SWAP = re.compile(
+    r"(?:^(?:(?:vay|the) )?con )|(?:(?:thi|the) (?:sao|nao)\s*\??$)|(?:\bwhat about\b)"
+)
 # Where one question of a message ends and the next starts ("hồ sơ gồm gì và phí bao nhiêu").
 _CLAUSE = re.compile(r"[,;?!]|\s(?:và|hay|hoặc|còn|nếu|and|or)\s", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.?!;])\s+|\n+|(?<=:)\s+(?=\S)")
@@ -124,7 +129,12 @@ class Reader:
                 # "phí bao nhiêu?", or "ví dụ cho em với" / "không đạt thì sao": about the
                 # previous question's subject
                 subjects, subject_from_context = (context.subject,), True
-            elif subjects and not intents and context.intent and context.subject not in subjects:
+            elif (
+                subjects
+                and not intents
+                and context.intent
+                and (context.subject not in subjects or _SWAP.search(fold(message).strip()))
+            ):
                 # "thế còn kiểu dáng?": the same question about another subject
                 intents, intent_from_context = (context.intent,), True
                 bare = False

@@ -73,6 +73,19 @@ def test_a_new_subject_keeps_the_intent_of_the_previous_question(answerer: Answe
     assert second.entry_id != "ip-trademark-fees"  # never the trademark answer again
 
 
+def test_a_thank_you_after_an_answer_is_a_thank_you(answerer: Answerer) -> None:
+    _, thanks = conversation(answerer, "phí duy trì mã vạch hằng năm bao nhiêu", "ok e cảm ơn")
+    assert thanks.entry_id == "smalltalk-thanks", thanks.markdown[:200]
+
+
+def test_another_case_of_the_same_subject_keeps_the_question(answerer: Answerer) -> None:
+    first, second = conversation(
+        answerer, "Yêu cầu ghi nhãn hàng xuất khẩu sang Hàn Quốc", "nhật bản thì sao"
+    )
+    assert first.entry_id == "tbt-export-requirements"
+    assert second.entry_id == "tbt-export-requirements", second.markdown[:200]
+
+
 def test_a_question_that_names_its_subject_drops_the_context(answerer: Answerer) -> None:
     _, second = conversation(
         answerer, "phí mã vạch bao nhiêu", "hồ sơ đăng ký nhãn hiệu gồm những gì"
