@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.text import tokens
+from bot.text import analyse, tokens
 
 SECTIONS = ("abbreviations", "spelling", "synonyms")
 
@@ -53,8 +53,9 @@ class Glossary:
         return [word for word, _ in self.expand_tagged([(w, 0) for w in words])]
 
     def expand_tagged(self, words: list[tuple[str, int]]) -> list[tuple[str, int]]:
-        """Like `expand`, carrying a tag per word; added or replacing words are tagged 0
-        unless they replace words that were all tagged alike (shorthand for a function word)."""
+        """Like `expand`, carrying a tag per word; added words are tagged 0, replacing words
+        as the words they replace when those were all tagged alike (shorthand for a function
+        word), else as their own function-word level ("ntn" is "như thế nào": no content)."""
         longest = self.longest
         if not longest:
             return words
@@ -71,9 +72,7 @@ class Glossary:
                 span = words[i : i + size]
                 key = tuple(word for word, _ in span)
                 if key in self.replace:
-                    tags = {tag for _, tag in span}
-                    tag = tags.pop() if len(tags) == 1 else 0
-                    out.extend((word, tag) for word in self.replace[key])
+                    out.extend(_tagged(self.replace[key], {tag for _, tag in span}))
                     break
                 if key in self.add:
                     out.extend(span)
@@ -124,3 +123,9 @@ def load_glossary(path: Path) -> Glossary:
     except yaml.YAMLError as exc:
         raise GlossaryError(f"{path}: not valid YAML: {exc}") from exc
     return parse_glossary(data, str(path))
+
+
+def _tagged(replacement: Phrase, tags: set[int]) -> list[tuple[str, int]]:
+    if len(tags) == 1 and (tag := next(iter(tags))) > 0:
+        return [(word, tag) for word in replacement]
+    return [(word, level) for (_, level), word in zip(analyse(" ".join(replacement)), replacement)]
