@@ -32,11 +32,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answers import Answerer, Reply  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.conversation import context_after  # noqa: E402
-from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
 from bot.markdown import to_plain  # noqa: E402
+from bot.qa.answers import Answerer, Reply  # noqa: E402
+from bot.qa.conversation import context_after  # noqa: E402
+from bot.qa.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
 from bot.store.records import Turn  # noqa: E402
 
 DATA = ROOT / "tests" / "data"

@@ -3,7 +3,7 @@
     .venv/bin/python bench/calibrate_answers.py
 
 A logistic regression of "the chosen entry answers the question" (the labels of
-tests/data/answers_*.tsv, blind sets excluded) on the features of bot.choice.entry_features,
+tests/data/answers_*.tsv, blind sets excluded) on the features of bot.qa.choice.entry_features,
 for every question where the facets chose an entry. Prints the fitted weights to paste into
 bot/choice.py and the log loss before and after.
 """
@@ -23,11 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 from answers import DATA, read_sets  # noqa: E402  (bench/answers.py, beside this script)
 
-from bot.answers import Answerer  # noqa: E402
-from bot.choice import ENTRY_CALIBRATION, Answer  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.conversation import context_after  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
+from bot.qa.answers import Answerer  # noqa: E402
+from bot.qa.choice import ENTRY_CALIBRATION, Answer  # noqa: E402
+from bot.qa.conversation import context_after  # noqa: E402
+from bot.qa.knowledge import load_knowledge  # noqa: E402
 from bot.store.records import Turn  # noqa: E402
 
 L2 = 0.5  # a light penalty: the sets are a few hundred questions

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
-from bot.evaluation import read_labelled  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
+from bot.qa.evaluation import read_labelled  # noqa: E402
+from bot.qa.knowledge import load_knowledge  # noqa: E402
 from bot.store.database import upgrade  # noqa: E402
 from bot.store.models import Consultation  # noqa: E402
 from tests.botapi import FakeBotApi, User  # noqa: E402

@@ -25,11 +25,11 @@ from rapidfuzz import fuzz, process, utils
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answers import Answerer  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.evaluation import Labelled, Scores, evaluate, read_labelled  # noqa: E402
-from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
-from bot.retrieval import Document  # noqa: E402
+from bot.qa.answers import Answerer  # noqa: E402
+from bot.qa.evaluation import Labelled, Scores, evaluate, read_labelled  # noqa: E402
+from bot.qa.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
+from bot.qa.retrieval import Document  # noqa: E402
 
 Predict = Callable[[str], str | None]
 

@@ -13,15 +13,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
-from bot.answers import Answerer, Reply
-from bot.bulletin import Week
+from bot.bulletin.items import Week
 from bot.config import ConfigError, Settings, load_settings
-from bot.conversation import context_after
-from bot.knowledge import LoadResult, load_knowledge
+from bot.qa.answers import Answerer, Reply
+from bot.qa.conversation import context_after
+from bot.qa.knowledge import LoadResult, load_knowledge
 from bot.store.records import Turn
 
 if TYPE_CHECKING:
-    from bot.bulletin_service import BulletinService
+    from bot.bulletin.service import BulletinService
 
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 
@@ -225,7 +225,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if problem := _schema_problem(settings, spool=True):
         print(problem, file=sys.stderr)
         return 2
-    from bot.telegram_runner import run_telegram
+    from handlers.runner import run_telegram
 
     return run_telegram(settings)
 
@@ -236,8 +236,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
     from sqlalchemy.exc import OperationalError
 
-    from bot.reports import consultation_rows, write_report
-    from bot.stats import Quarter, quarter_stats
+    from bot.reports.documents import consultation_rows, write_report
+    from bot.reports.stats import Quarter, quarter_stats
     from bot.store.database import create_database_engine
 
     try:
@@ -288,7 +288,7 @@ def _week(args: argparse.Namespace, settings: Settings) -> Week:
 
 
 def _bulletin_service(settings: Settings) -> BulletinService:
-    from bot.bulletin_service import BulletinService
+    from bot.bulletin.service import BulletinService
     from bot.store.bulletins import BulletinRepository
     from bot.store.database import create_database_engine
 
@@ -322,7 +322,7 @@ def _bulletin_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bulletin_preview(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.bulletin import html_to_text
+    from bot.bulletin.items import html_to_text
 
     if problem := _schema_problem(settings):
         print(problem, file=sys.stderr)
@@ -342,7 +342,7 @@ def _bulletin_send(args: argparse.Namespace, settings: Settings) -> int:
 
     from tqdm import tqdm
 
-    from bot.telegram_sender import TelegramSender
+    from handlers.sender import TelegramSender
 
     if not settings.telegram_token:
         print("TELEGRAM_BOT_TOKEN is not set: it is needed to send the bulletin.", file=sys.stderr)

@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from bot.conversation import Answered
-from bot.knowledge import TOPIC_LABELS
+from bot.qa.conversation import Answered
+from bot.qa.knowledge import TOPIC_LABELS
 from bot.services import Services
 from bot.store.records import PersonRef
 

@@ -11,15 +11,15 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from bot import memory
-from bot.answers import Answerer
-from bot.bulletin_service import BulletinService
+from bot.bulletin.service import BulletinService
 from bot.config import Settings
-from bot.conversation import Conversation
-from bot.inbox import Inbox, InboxFile, InboxStore
-from bot.knowledge import LAST_GOOD_SERVED, KnowledgeBase, LoadResult, Problem, load_knowledge
-from bot.staff import StaffDirectory
+from bot.qa.answers import Answerer
+from bot.qa.conversation import Conversation
+from bot.qa.knowledge import LAST_GOOD_SERVED, KnowledgeBase, LoadResult, Problem, load_knowledge
+from bot.staff.directory import StaffDirectory
 from bot.store.bulletins import BulletinRepository
 from bot.store.database import create_database_engine
+from bot.store.inbox import Inbox, InboxFile, InboxStore
 from bot.store.log import ConsultationLog
 from bot.store.repository import StaffRepository
 from bot.store.spool import Spool

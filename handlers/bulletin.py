@@ -25,12 +25,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.broadcast import Progress
-from bot.bulletin import MARKET_LABELS, MARKETS, TOPIC_LABELS, TOPICS, Item, Week
-from bot.bulletin_service import BulletinService
+from bot.bulletin.delivery import Progress
+from bot.bulletin.items import MARKET_LABELS, MARKETS, TOPIC_LABELS, TOPICS, Item, Week
+from bot.bulletin.service import BulletinService
 from bot.store.repository import DatabaseUnavailable
-from bot.telegram_sender import TelegramSender
 from handlers.common import BUSY, Context, person_of, services
+from handlers.sender import TelegramSender
 from handlers.staff import NOT_PERMITTED, register_staff_command
 
 log = logging.getLogger(__name__)

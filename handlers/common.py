@@ -14,14 +14,14 @@ from telegram import (
 from telegram.constants import ChatType, MessageEntityType
 from telegram.ext import ContextTypes
 
-from bot.answers import Reply
-from bot.conversation import Answered
-from bot.knowledge import TOPIC_LABELS
 from bot.messages import split_html
+from bot.qa.answers import Reply
+from bot.qa.conversation import Answered
+from bot.qa.knowledge import TOPIC_LABELS
+from bot.qa.text import clean
 from bot.services import Services
 from bot.store.records import PersonRef
-from bot.telegram_buttons import CallbackButton
-from bot.text import clean
+from handlers.buttons import CallbackButton
 
 Context = ContextTypes.DEFAULT_TYPE
 BUTTON_TEXT = 60

@@ -23,8 +23,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handoff as texts
 from bot.messages import split_html
+from bot.staff import handoff as texts
 from bot.store.models import utcnow
 from bot.store.repository import DatabaseUnavailable, ThreadInfo
 from handlers.common import Context, services

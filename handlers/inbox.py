@@ -11,8 +11,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
-from bot import wording
-from bot.inbox import LATE, Inbox, handling
+from bot.qa import wording
+from bot.store.inbox import LATE, Inbox, handling
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.profile import InvalidInput, normalise_name, normalise_phone, normalise_tax_code
+from bot.people.profile import InvalidInput, normalise_name, normalise_phone, normalise_tax_code
+from bot.qa.text import clean
 from bot.store.records import PersonRef
 from bot.store.repository import DatabaseUnavailable, Profile
-from bot.text import clean
 from handlers.common import Context, person_of, services
 
 STEP = "profile_step"

@@ -18,18 +18,18 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot import curation
-from bot.handoff import local_time
-from bot.knowledge import OUT_OF_SCOPE_FILE, TOPIC_LABELS
-from bot.reports import (
+from bot.qa.knowledge import OUT_OF_SCOPE_FILE, TOPIC_LABELS
+from bot.reports.documents import (
     chart_png,
     consultation_rows,
     export_files,
     summary_html,
     write_report,
 )
+from bot.reports.stats import Quarter, QuarterStats, quarter_stats, to_utc, to_vietnam
 from bot.services import Services
-from bot.stats import Quarter, QuarterStats, quarter_stats, to_utc, to_vietnam
+from bot.staff import curation
+from bot.staff.handoff import local_time
 from bot.store.models import utcnow
 from bot.store.repository import DatabaseUnavailable, LogFilter
 from handlers.common import BUSY, Context, services, short

@@ -44,7 +44,7 @@ def make_staff_filter(application: Application) -> filters.User:  # type: ignore
 
 async def refresh_staff(application: Application) -> None:  # type: ignore[type-arg]
     """Load staff from the database, update the filter, and give each of them the staff menu."""
-    from bot.app import COMMANDS
+    from handlers.application import COMMANDS
 
     directory = application.bot_data["services"].staff
     try:

@@ -7,7 +7,7 @@ from html import escape
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.telegram_buttons import CallbackButton
+from handlers.buttons import CallbackButton
 from handlers.common import (
     TOPIC_BUTTONS,
     Context,
@@ -57,7 +57,7 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def show_help(update: Update, context: Context) -> None:
-    from bot.app import COMMANDS
+    from handlers.application import COMMANDS
     from handlers.staff import STAFF_COMMANDS
 
     message, user = update.effective_message, update.effective_user

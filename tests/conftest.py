@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from telegram.ext import Application
 
-from bot.answers import Answerer
-from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import DatabaseSettings, Settings, load_settings
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.qa.answers import Answerer
+from bot.qa.knowledge import KnowledgeBase, load_knowledge
 from bot.services import Services
 from bot.store.database import upgrade
+from handlers.application import ALLOWED_UPDATES, build_application
 from tests.botapi import TOKEN, FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import Answerer, Reply
 from bot.config import Settings
-from bot.conversation import context_after
-from bot.knowledge import KnowledgeBase
-from bot.reading import asking_part
+from bot.qa.answers import Answerer, Reply
+from bot.qa.conversation import context_after
+from bot.qa.knowledge import KnowledgeBase
+from bot.qa.reading import asking_part
 from bot.services import Services
 from bot.store.records import PersonRef, Turn
 from tests.botapi import FakeBotApi

@@ -20,16 +20,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.broadcast import Broadcast, BroadcastSettings
-from bot.bulletin import Item, Week
-from bot.bulletin_service import BulletinService
+from bot.bulletin.delivery import Broadcast, BroadcastSettings
+from bot.bulletin.items import Item, Week
+from bot.bulletin.service import BulletinService
 from bot.config import BulletinSettings, KnowledgeSettings, Settings, StaffSettings
-from bot.knowledge import KnowledgeBase
+from bot.qa.knowledge import KnowledgeBase
 from bot.store.bulletins import BulletinRepository
 from bot.store.database import create_database_engine
 from bot.store.models import Delivery, Subscriber
 from bot.store.records import PersonRef
-from bot.telegram_sender import TelegramSender
+from handlers.sender import TelegramSender
 from handlers.staff import refresh_staff
 from tests.botapi import TOKEN, Chat, FakeBotApi, Fault, User
 from tests.conftest import DATA, ROOT, Harness, bot_settings, running_bot
@@ -482,7 +482,7 @@ async def test_weekly_bulletin_waits_for_staff_approval(bulletin_bot: Harness) -
 
 
 async def test_rate_limiter_keeps_a_one_second_window() -> None:
-    from bot.broadcast import RateLimiter
+    from bot.bulletin.delivery import RateLimiter
 
     now = [100.0]
     limiter = RateLimiter(5, clock=lambda: now[0])

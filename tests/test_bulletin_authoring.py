@@ -10,7 +10,7 @@ import jinja2
 import pytest
 from openpyxl import Workbook
 
-from bot.bulletin import (
+from bot.bulletin.items import (
     MARKET_LABELS,
     MARKETS,
     TOPIC_LABELS,
@@ -25,8 +25,8 @@ from bot.bulletin import (
     render,
     render_text,
 )
-from bot.knowledge import Problem
 from bot.messages import LIMIT
+from bot.qa.knowledge import Problem
 from tests.conftest import DATA, ROOT
 
 W48 = Week(2026, 48)

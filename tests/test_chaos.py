@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, func, make_url, select, text
 
 from bot.config import Settings, StaffSettings
-from bot.knowledge import KnowledgeBase
+from bot.qa.knowledge import KnowledgeBase
 from bot.store.database import upgrade
 from bot.store.models import Consultation
 from tests.botapi import FakeBotApi, User

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.console import chat
-from bot.knowledge import KnowledgeBase
+from bot.qa.knowledge import KnowledgeBase
 from bot.services import Services
 from bot.store.models import Consultation
 from tests.botapi import FakeBotApi

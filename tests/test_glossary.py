@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.glossary import Glossary, GlossaryError, load_glossary, parse_glossary
-from bot.text import tokens
+from bot.qa.glossary import Glossary, GlossaryError, load_glossary, parse_glossary
+from bot.qa.text import tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,8 +8,8 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from bot.answers import Answerer
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.qa.answers import Answerer
+from bot.qa.knowledge import KnowledgeBase, load_knowledge
 from tests.conftest import WriteEntry
 
 TODAY = dt.date(2026, 12, 1)
@@ -219,7 +219,7 @@ def test_accents_typed_in_the_question_must_agree_with_the_product_name(
 
 
 def test_regulation_numbers_match_with_or_without_leading_zeros() -> None:
-    from bot.legal import key
+    from bot.qa.legal import key
 
     assert key("QCVN 03:2019/BKHCN") == key("QCVN 3:2019/BKHCN")
     assert key("37/2026/ND-CP") == key("37/2026/NĐ-CP")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.app import COMMANDS
+from handlers.application import COMMANDS
 from handlers.staff import STAFF_COMMANDS
 from handlers.start import help_text
 from tests.conftest import ROOT

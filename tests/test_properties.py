@@ -16,13 +16,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answers import Answerer
-from bot.bulletin import EPING_COLUMNS, Week, import_eping, load_week_folder
-from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.legal import load_registry
-from bot.products import load_catalogue
-from bot.profile import InvalidInput, normalise_name, normalise_phone, normalise_tax_code
-from bot.text import clean, tokens, written_tokens
+from bot.bulletin.items import EPING_COLUMNS, Week, import_eping, load_week_folder
+from bot.people.profile import InvalidInput, normalise_name, normalise_phone, normalise_tax_code
+from bot.qa.answers import Answerer
+from bot.qa.knowledge import KnowledgeBase, load_knowledge
+from bot.qa.legal import load_registry
+from bot.qa.products import load_catalogue
+from bot.qa.text import clean, tokens, written_tokens
 from handlers.common import without_entity
 from handlers.review import decode, parse_log_filter
 from tests.conftest import ROOT
@@ -68,7 +68,7 @@ def test_any_message_gets_a_reply_that_can_be_sent(answerer: Answerer, text: str
 def test_any_follow_up_after_any_question_gets_a_reply(
     answerer: Answerer, first: str, second: str
 ) -> None:
-    from bot.conversation import context_after
+    from bot.qa.conversation import context_after
 
     turn = context_after(None, answerer.ask(first, today=TODAY))
     assert answerer.ask(second, today=TODAY, context=turn).markdown

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import Answerer
-from bot.evaluation import evaluate, read_labelled
+from bot.qa.answers import Answerer
+from bot.qa.evaluation import evaluate, read_labelled
 from tests.conftest import DATA
 
 SETS = sorted(DATA.glob("questions*.tsv"))

@@ -17,21 +17,23 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from bot.reports import (
-    TEMPLATES,
+from bot.reports.documents import (
     chart_png,
     consultation_rows,
     export_files,
-    format_duration,
-    format_number,
-    format_padded,
-    format_percent,
     report_sentences,
     summary_html,
     write_report,
 )
-from bot.stats import Quarter, QuarterStats, TopEntry, quarter_stats
+from bot.reports.stats import Quarter, QuarterStats, TopEntry, quarter_stats
 from bot.store.database import create_database_engine
+from bot.templating import (
+    TEMPLATES,
+    format_duration,
+    format_number,
+    format_padded,
+    format_percent,
+)
 from tests.test_stats import Q3, TITLES, seed
 
 AGENCY = "Sở Khoa học và Công nghệ tỉnh Hưng Yên"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.answers import Answerer
+from bot.qa.answers import Answerer
 
 
 def topic_of(answerer: Answerer, question: str) -> str | None:
@@ -131,7 +131,7 @@ def test_question_matching_only_out_of_scope_groups_abstains(answerer: Answerer)
 def test_search_where_only_an_out_of_scope_group_matches() -> None:
     import datetime as dt
 
-    from bot.knowledge import Entry, KnowledgeBase, OutOfScope
+    from bot.qa.knowledge import Entry, KnowledgeBase, OutOfScope
 
     entry = Entry(
         "barcode-fees", "barcode", "Phí mã vạch", "Barcode fees",

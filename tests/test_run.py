@@ -12,12 +12,12 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import select
 
-from bot.app import build_application
 from bot.config import Settings
-from bot.knowledge import KnowledgeBase
+from bot.qa.knowledge import KnowledgeBase
 from bot.services import Services
 from bot.store.database import upgrade
 from bot.store.models import InboxUpdate
+from handlers.application import build_application
 from tests.botapi import FakeBotApi, User
 from tests.conftest import ROOT, bot_settings
 

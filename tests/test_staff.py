@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from telegram.ext import CallbackContext
 
 from bot.config import KnowledgeSettings, Settings, StaffSettings
-from bot.knowledge import load_knowledge
+from bot.qa.knowledge import load_knowledge
 from bot.store.models import Consultation, DeniedAttempt
 from handlers import handoff
 from tests.botapi import Chat, FakeBotApi, Fault, Sent, User

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, make_url, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.qa.knowledge import KnowledgeBase, load_knowledge
 from bot.store.models import Consultation, Organisation, Person
 from bot.store.records import ConsultationRecord, Record
 from bot.store.repository import DatabaseUnavailable

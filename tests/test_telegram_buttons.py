@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.telegram_buttons import CallbackButton
+from handlers.buttons import CallbackButton
 
 
 def test_a_callback_button_serialises_as_the_library_does() -> None:

@@ -1,6 +1,6 @@
 import unicodedata
 
-from bot.text import analyse, fold, is_syllable, telex_decode, tokens
+from bot.qa.text import analyse, fold, is_syllable, telex_decode, tokens
 
 
 def test_fold_strips_diacritics_and_d_bar() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from bot.app import ChatOrderedProcessor
+from handlers.application import ChatOrderedProcessor
 
 
 @dataclass

@@ -19,7 +19,6 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -32,12 +31,12 @@ from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
-from bot.knowledge import FRONT_MATTER, DatesAsText, Problem  # shared with `kb check`
 from bot.markdown import to_html
 from bot.messages import LIMIT, split_html
+from bot.qa.knowledge import FRONT_MATTER, DatesAsText, Problem  # shared with `kb check`
+from bot.templating import environment
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "bulletin.html.j2"
 
 TOPICS: tuple[str, ...] = ("barcode", "base_standard", "conformity", "ip", "tbt")
@@ -70,7 +69,6 @@ SUMMARY_LIMIT = 1500  # staff summaries: a bulletin item, not an article
 EPING_SUMMARY_LIMIT = 600  # ePing descriptions are long legal English; keep the gist
 EPING_LINK = "https://epingalert.org/"  # the home page; per-notification links need ePing's own id
 CONTINUED_ROOM = 200  # room kept in every part for the "continued" heading of parts 2..n
-DATE_FORMAT = "%d/%m/%Y"
 
 _WEEK = re.compile(r"^(\d{4})\s*[-/ ]?\s*W\s*(\d{1,2})$", re.IGNORECASE)
 _FILE_FIELDS = ("title", "topic", "markets", "link", "deadline")
@@ -756,24 +754,8 @@ class TopicGroup:
     items: list[ItemView]
 
 
-def format_date(day: dt.date | None) -> str:
-    """24/01/2027, as Vietnamese documents write dates."""
-    return day.strftime(DATE_FORMAT) if day else ""
-
-
-@lru_cache(maxsize=8)
 def _environment(templates: Path | None) -> jinja2.Environment:
-    """Templates in `templates` override the packaged ones of the same name."""
-    folders = [str(templates), str(TEMPLATES)] if templates else [str(TEMPLATES)]
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=True),
-        undefined=jinja2.StrictUndefined,  # a misspelt variable must fail, not vanish
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["vndate"] = format_date
-    return environment
+    return environment(templates)
 
 
 def _summary_html(item: Item) -> Markup:

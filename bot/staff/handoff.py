@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
-from bot.knowledge import TOPIC_LABELS
-from bot.stats import to_vietnam
+from bot.qa.knowledge import TOPIC_LABELS
+from bot.reports.stats import to_vietnam
 from bot.store.repository import ThreadInfo
 
 QUESTION_PREVIEW = 300

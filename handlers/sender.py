@@ -7,10 +7,10 @@ from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.broadcast import Rejected, RetryLater, Transient, Unreachable
-from bot.telegram_buttons import CallbackButton
-from bot.telegram_flood import retry_seconds
-from bot.telegram_http import AiohttpRequest
+from bot.bulletin.delivery import Rejected, RetryLater, Transient, Unreachable
+from handlers.buttons import CallbackButton
+from handlers.flood import retry_seconds
+from handlers.transport import AiohttpRequest
 
 UNSUBSCRIBE = InlineKeyboardMarkup(
     [[CallbackButton("🔕 Hủy nhận bản tin", callback_data="bt:unsub")]]

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bot.knowledge import TOPICS
+from bot.qa.knowledge import TOPICS
 from bot.store.database import reading
 from bot.store.models import Bulletin, Consultation, Delivery
 

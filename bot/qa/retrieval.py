@@ -21,8 +21,8 @@ from numpy.typing import NDArray
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.glossary import Glossary
-from bot.text import analyse, bigrams, is_syllable, telex_decode, tokens
+from bot.qa.glossary import Glossary
+from bot.qa.text import analyse, bigrams, is_syllable, telex_decode, tokens
 
 FIELD_WEIGHTS = {"title": 2.0, "questions": 1.0, "keywords": 1.5}
 K1 = 1.2

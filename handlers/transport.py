@@ -19,7 +19,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.text import cleaned
+from bot.qa.text import cleaned
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import Settings
+from handlers.application import ALLOWED_UPDATES, build_application
 
 
 def run_telegram(settings: Settings) -> int:

@@ -13,7 +13,6 @@ import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -30,12 +29,15 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine, or_, select
 
-from bot.knowledge import TOPIC_LABELS
-from bot.stats import QuarterStats, to_vietnam
+from bot.qa.knowledge import TOPIC_LABELS
+from bot.reports.stats import QuarterStats, to_vietnam
 from bot.store.database import reading
 from bot.store.models import Consultation, Organisation
+from bot.templating import (
+    environment,
+    format_number,
+)
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 SECTION_TEMPLATE = "report_section.txt.j2"
 MESSAGE_TEMPLATE = "stats_message.html.j2"
 LABELS_TEMPLATE = "report_labels.txt.j2"
@@ -65,60 +67,11 @@ ROW_KEYS = (
 # --- numbers as Vietnamese text ----------------------------------------------------------------
 
 
-def format_number(value: int) -> str:
-    """1234 -> "1.234": Vietnamese groups thousands with dots."""
-    return f"{value:,}".replace(",", ".")
-
-
-def format_padded(value: int) -> str:
-    """Counts as administrative documents write them: 3 -> "03", 12 -> "12", 1234 -> "1.234"."""
-    return f"{value:02d}" if 0 < value < 10 else format_number(value)
-
-
-def format_percent(fraction: float) -> str:
-    """0.125 -> "12,5", 0.2 -> "20": one decimal, comma separator, sign left to the words."""
-    text = f"{abs(fraction) * 100:,.1f}".translate(str.maketrans(",.", ".,"))
-    return text.removesuffix(",0")
-
-
-def format_duration(value: dt.timedelta) -> str:
-    """A waiting time in words: "2 giờ 30 phút", "1 ngày 3 giờ", "dưới 1 phút"."""
-    minutes = round(value.total_seconds() / 60)
-    if minutes < 1:
-        return "dưới 1 phút"
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = [f"{days} ngày"] if days else []
-    if hours:
-        parts.append(f"{hours} giờ")
-    if minutes and not days:
-        parts.append(f"{minutes} phút")
-    return " ".join(parts)
-
-
 # --- templates ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
 def _environment(templates: Path | None) -> jinja2.Environment:
-    """Templates in `templates` override the packaged ones of the same name."""
-    folders = [str(templates), str(TEMPLATES)] if templates else [str(TEMPLATES)]
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
-        # Only the Telegram message is HTML; report text must not get &amp; in it.
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
-        # A misspelt variable in an edited template must fail, not leave a figure out.
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters.update(
-        number=format_number,
-        padded=format_padded,
-        percent=format_percent,
-        duration=format_duration,
-    )
-    return environment
+    return environment(templates)
 
 
 @dataclass(frozen=True)

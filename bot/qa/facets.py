@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.text import fold, tokens, written_tokens
+from bot.qa.text import fold, tokens, written_tokens
 
 FACETS_FILE = "facets.yaml"
 

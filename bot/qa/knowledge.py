@@ -17,12 +17,12 @@ import jinja2
 import yaml
 
 from bot.config import Agency, KnowledgeSettings
-from bot.facets import FACETS_FILE, FacetError, Vocabulary, parse_vocabulary
-from bot.glossary import Glossary, GlossaryError, load_glossary
-from bot.legal import LEGAL_DOCUMENTS_FILE, Registry, cited, load_registry
-from bot.products import PRODUCTS_FILE, Catalogue, load_catalogue
-from bot.retrieval import Document, Index, SearchResult
-from bot.text import tokens
+from bot.qa.facets import FACETS_FILE, FacetError, Vocabulary, parse_vocabulary
+from bot.qa.glossary import Glossary, GlossaryError, load_glossary
+from bot.qa.legal import LEGAL_DOCUMENTS_FILE, Registry, cited, load_registry
+from bot.qa.products import PRODUCTS_FILE, Catalogue, load_catalogue
+from bot.qa.retrieval import Document, Index, SearchResult
+from bot.qa.text import tokens
 
 TOPICS = ("barcode", "base_standard", "conformity", "ip", "tbt", "smalltalk")
 TOPIC_LABELS = {

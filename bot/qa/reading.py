@@ -13,10 +13,10 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from bot.facets import Detected, Vocabulary
-from bot.retrieval import Index, Query
+from bot.qa.facets import Detected, Vocabulary
+from bot.qa.retrieval import Index, Query
+from bot.qa.text import fold, tokens, written_tokens
 from bot.store.records import Turn
-from bot.text import fold, tokens, written_tokens
 
 MOST_GENERAL = 2  # facets.yaml `generic` level of an intent that goes last in any message
 LONG_MESSAGE = 18  # words: shorter messages are searched whole

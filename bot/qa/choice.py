@@ -12,9 +12,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from bot.knowledge import Entry, KnowledgeBase
-from bot.reading import Reading
-from bot.retrieval import EXACT, SearchResult
+from bot.qa.knowledge import Entry, KnowledgeBase
+from bot.qa.reading import Reading
+from bot.qa.retrieval import EXACT, SearchResult
 
 MAX_OPTIONS = 4
 NARROW = 2  # a subject with this many entries or fewer: they answer all that is asked of it

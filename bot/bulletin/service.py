@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import astuple
 from pathlib import Path
 
-from bot.broadcast import (
+from bot.bulletin.delivery import (
     Broadcast,
     BroadcastSettings,
     Progress,
@@ -16,7 +16,7 @@ from bot.broadcast import (
     Render,
     Sender,
 )
-from bot.bulletin import (
+from bot.bulletin.items import (
     WHOLE_FILE,
     Item,
     Week,
@@ -26,7 +26,7 @@ from bot.bulletin import (
     render,
 )
 from bot.config import Settings
-from bot.knowledge import Problem
+from bot.qa.knowledge import Problem
 from bot.store.bulletins import BulletinRepository, StoredItem
 
 

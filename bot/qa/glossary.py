@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.text import analyse, tokens
+from bot.qa.text import analyse, tokens
 
 SECTIONS = ("abbreviations", "spelling", "synonyms")
 
@@ -128,4 +128,7 @@ def load_glossary(path: Path) -> Glossary:
 def _tagged(replacement: Phrase, tags: set[int]) -> list[tuple[str, int]]:
     if len(tags) == 1 and (tag := next(iter(tags))) > 0:
         return [(word, tag) for word in replacement]
-    return [(word, level) for (_, level), word in zip(analyse(" ".join(replacement)), replacement)]
+    return [
+        (word, level)
+        for (_, level), word in zip(analyse(" ".join(replacement)), replacement, strict=False)
+    ]

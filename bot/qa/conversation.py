@@ -13,8 +13,8 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from bot.answers import Answerer, Reply
-from bot.inbox import consultation_id
+from bot.qa.answers import Answerer, Reply
+from bot.store.inbox import consultation_id
 from bot.store.log import ConsultationLog
 from bot.store.models import utcnow
 from bot.store.records import (

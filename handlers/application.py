@@ -19,13 +19,13 @@ from telegram.ext import (
 )
 
 from bot import memory
-from bot.broadcast import RateLimiter
+from bot.bulletin.delivery import RateLimiter
 from bot.config import Settings
 from bot.services import Services
-from bot.telegram_flood import FloodControl
-from bot.telegram_http import AiohttpRequest
 from handlers import HANDLER_MODULES, bulletin, errors, handoff, staff
+from handlers.flood import FloodControl
 from handlers.inbox import InboxApplication, RecordingQueue, replay
+from handlers.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 

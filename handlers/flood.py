@@ -17,7 +17,7 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.broadcast import RateLimiter
+from bot.bulletin.delivery import RateLimiter
 
 SENDING = frozenset(
     {"sendMessage", "sendPhoto", "sendDocument", "copyMessage", "editMessageText",

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 import yaml
 from rapidfuzz import fuzz
 
-from bot.knowledge import OUT_OF_SCOPE_FILE
-from bot.text import tokens
+from bot.qa.knowledge import OUT_OF_SCOPE_FILE
+from bot.qa.text import tokens
 
 STAFF_GROUP = "oos-staff-marked"
 SIMILAR = 75  # token-set similarity (0-100) above which two questions are one group

@@ -6,26 +6,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from html import escape
-from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
 
-from bot import wording
-from bot.choice import Answer, Choice, Chooser, Clarify, NotCovered
 from bot.config import Agency, RetrievalSettings
-from bot.knowledge import TOPIC_LABELS, Entry, KnowledgeBase
 from bot.markdown import to_html, to_plain
-from bot.products import Product
-from bot.reading import Reader, Reading
-from bot.retrieval import SearchResult
+from bot.qa import wording
+from bot.qa.choice import Answer, Choice, Chooser, Clarify, NotCovered
+from bot.qa.knowledge import TOPIC_LABELS, Entry, KnowledgeBase
+from bot.qa.products import Product
+from bot.qa.reading import Reader, Reading
+from bot.qa.retrieval import SearchResult
+from bot.qa.text import tokens
 from bot.store.records import Turn
-from bot.text import tokens
+from bot.templating import environment
 
 Outcome = Literal["answered", "abstained"]
-TEMPLATES = Path(__file__).parent / "templates"
 # A question about a product's rules: about conformity (or no subject named), asking whether
 # it must, which regulation, where to file, how it is assessed ("mũ bảo hiểm áp dụng QCVN
 # nào", "đồ điện gia dụng có phải công bố hợp quy không").
@@ -413,13 +411,5 @@ def _about_rules(reading: Reading, name_words: int) -> bool:
     return name_words >= FULL_NAME and bool(reading.intents)
 
 
-@lru_cache(maxsize=1)
 def _product_template() -> jinja2.Template:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,  # a misspelt field must fail, not vanish
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,  # Markdown, escaped when rendered to HTML
-    )
-    return environment.get_template("product_answer.md.j2")
+    return environment().get_template("product_answer.md.j2")  # Markdown: not escaped

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from bot.text import fold, tokens
+from bot.qa.text import fold, tokens
 
 LEGAL_DOCUMENTS_FILE = "legal_documents.yaml"
 STATUSES = ("in_force", "amended", "repealed", "partly_repealed", "to_confirm")

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from bot.text import fold, nfc
+from bot.qa.text import fold, nfc
 
 PRODUCTS_FILE = "products.yaml"
 REQUIREMENTS = ("hop_quy", "self_declaration", "product_notification", "registration", "voluntary")

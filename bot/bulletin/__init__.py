@@ -1,0 +1,1 @@
+"""The weekly TBT bulletin: items, ePing import, rendering, delivery."""

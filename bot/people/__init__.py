@@ -1,0 +1,1 @@
+"""The businesses the office serves: their profiles."""

@@ -1,0 +1,1 @@
+"""The quarterly statistics and the report documents built from them."""
