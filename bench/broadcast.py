@@ -29,11 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.bulletin.items import Item, Week  # noqa: E402
+from bot.clock import utcnow  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.qa.evaluation import read_labelled  # noqa: E402
 from bot.qa.knowledge import load_knowledge  # noqa: E402
 from bot.store.database import create_database_engine, upgrade  # noqa: E402
-from bot.store.models import Person, Subscriber, utcnow  # noqa: E402
+from bot.store.models import Person, Subscriber  # noqa: E402
 from handlers.sender import TelegramSender  # noqa: E402
 from tests.botapi import FakeBotApi, User  # noqa: E402
 from tests.conftest import bot_settings, running_bot  # noqa: E402

@@ -18,8 +18,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.qa import retrieval  # noqa: E402
 from bot.config import load_settings  # noqa: E402
+from bot.qa import retrieval  # noqa: E402
 from bot.qa.answers import Answerer  # noqa: E402
 from bot.qa.evaluation import Labelled, evaluate, read_labelled  # noqa: E402
 from bot.qa.knowledge import KnowledgeBase, load_knowledge  # noqa: E402

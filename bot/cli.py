@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
 from bot.bulletin.items import Week
+from bot.clock import vietnam_today
 from bot.config import ConfigError, Settings, load_settings
 from bot.qa.answers import Answerer, Reply
 from bot.qa.conversation import context_after
@@ -231,8 +232,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    import datetime as dt
-    from zoneinfo import ZoneInfo
 
     from sqlalchemy.exc import OperationalError
 
@@ -241,10 +240,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.store.database import create_database_engine
 
     try:
-        if args.quarter:
-            quarter = Quarter.parse(args.quarter)
-        else:
-            quarter = Quarter.current(dt.datetime.now(ZoneInfo(settings.staff.timezone)).date())
+        today = vietnam_today()
+        quarter = Quarter.parse(args.quarter) if args.quarter else Quarter.current(today)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -279,12 +276,10 @@ def _week_arg(text: str) -> Week:
 
 
 def _week(args: argparse.Namespace, settings: Settings) -> Week:
-    import datetime as dt
-    from zoneinfo import ZoneInfo
 
     if args.week:
         return cast(Week, args.week)
-    return Week.current(dt.datetime.now(ZoneInfo(settings.staff.timezone)).date())
+    return Week.current(vietnam_today())
 
 
 def _bulletin_service(settings: Settings) -> BulletinService:

@@ -28,7 +28,8 @@ from telegram.ext import (
 from bot.bulletin.delivery import Progress
 from bot.bulletin.items import MARKET_LABELS, MARKETS, TOPIC_LABELS, TOPICS, Item, Week
 from bot.bulletin.service import BulletinService
-from bot.store.repository import DatabaseUnavailable
+from bot.clock import vietnam_today
+from bot.store.records import DatabaseUnavailable
 from handlers.common import BUSY, Context, person_of, services
 from handlers.sender import TelegramSender
 from handlers.staff import NOT_PERMITTED, register_staff_command
@@ -45,10 +46,6 @@ STATUS_LABELS = {
 
 def bulletins(context: Context) -> BulletinService:
     return services(context).bulletins
-
-
-def vietnam_today(context: Context) -> dt.date:
-    return dt.datetime.now(ZoneInfo(services(context).settings.staff.timezone)).date()
 
 
 # --- subscriptions ----------------------------------------------------------------------------
@@ -178,7 +175,7 @@ async def bantin(update: Update, context: Context) -> None:
     args = [a.lower() for a in (context.args or [])]
     action = args[0] if args else ""
     try:
-        week = Week.parse(args[1]) if len(args) > 1 else Week.current(vietnam_today(context))
+        week = Week.parse(args[1]) if len(args) > 1 else Week.current(vietnam_today())
     except ValueError as problem:
         await message.chat.send_message(escape(str(problem)))
         return
@@ -449,7 +446,7 @@ async def _tell_staff(application: Application, text: str) -> None:  # type: ign
 async def weekly(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The scheduled weekly send: compose, then ask for approval or send straight away."""
     svc = services(context)
-    week = Week.current(vietnam_today(context))
+    week = Week.current(vietnam_today())
     bulletin_id, problems = await asyncio.to_thread(svc.bulletins.compose, week)
     parts = await asyncio.to_thread(svc.bulletins.preview, bulletin_id, week)
     if not parts:

@@ -9,7 +9,7 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.store.repository import DatabaseUnavailable
+from bot.store.records import DatabaseUnavailable
 from handlers.common import BUSY, Context
 
 log = logging.getLogger(__name__)

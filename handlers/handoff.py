@@ -23,10 +23,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.clock import utcnow
 from bot.messages import split_html
 from bot.staff import handoff as texts
-from bot.store.models import utcnow
-from bot.store.repository import DatabaseUnavailable, ThreadInfo
+from bot.store.records import DatabaseUnavailable, ThreadInfo
 from handlers.common import Context, services
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,7 @@ from telegram.ext import (
 
 from bot.people.profile import InvalidInput, normalise_name, normalise_phone, normalise_tax_code
 from bot.qa.text import clean
-from bot.store.records import PersonRef
-from bot.store.repository import DatabaseUnavailable, Profile
+from bot.store.records import DatabaseUnavailable, PersonRef, Profile
 from handlers.common import Context, person_of, services
 
 STEP = "profile_step"

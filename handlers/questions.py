@@ -11,7 +11,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.store.repository import DatabaseUnavailable
+from bot.store.records import DatabaseUnavailable
 from handlers.common import (
     Context,
     addressed_text,

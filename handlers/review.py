@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.clock import to_utc, vietnam_today
 from bot.qa.knowledge import OUT_OF_SCOPE_FILE, TOPIC_LABELS
 from bot.reports.documents import (
     chart_png,
@@ -26,12 +27,11 @@ from bot.reports.documents import (
     summary_html,
     write_report,
 )
-from bot.reports.stats import Quarter, QuarterStats, quarter_stats, to_utc, to_vietnam
+from bot.reports.stats import Quarter, QuarterStats, quarter_stats
 from bot.services import Services
 from bot.staff import curation
 from bot.staff.handoff import local_time
-from bot.store.models import utcnow
-from bot.store.repository import DatabaseUnavailable, LogFilter
+from bot.store.records import DatabaseUnavailable, LogFilter
 from handlers.common import BUSY, Context, services, short
 from handlers.staff import NOT_PERMITTED, register_staff_command
 
@@ -426,10 +426,6 @@ async def _requested_stats(update: Update, context: Context) -> QuarterStats | N
     svc = services(context)
     titles = {entry.id: entry.title for entry in svc.knowledge.entries.values()}
     return await asyncio.to_thread(quarter_stats, svc.engine, quarter, titles)
-
-
-def vietnam_today() -> dt.date:
-    return to_vietnam(utcnow()).date()
 
 
 async def show_stats(update: Update, context: Context) -> None:

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.qa.knowledge import KnowledgeBase, load_knowledge
 from bot.store.models import Consultation, Organisation, Person
-from bot.store.records import ConsultationRecord, Record
-from bot.store.repository import DatabaseUnavailable
+from bot.store.records import ConsultationRecord, DatabaseUnavailable, Record
 from tests.botapi import BOT_USERNAME, Chat, FakeBotApi, Fault, User
 from tests.conftest import ENTRY, Harness, backend, bot_settings, running_bot
 from tests.tcpproxy import TcpProxy

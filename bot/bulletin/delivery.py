@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.clock import utcnow
 from bot.store.bulletins import BulletinRepository, Claim
-from bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
 

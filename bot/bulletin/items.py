@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 import yaml
@@ -31,12 +30,12 @@ from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
+from bot.clock import VIETNAM
 from bot.markdown import to_html
 from bot.messages import LIMIT, split_html
 from bot.qa.knowledge import FRONT_MATTER, DatesAsText, Problem  # shared with `kb check`
 from bot.templating import environment
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 TEMPLATE = "bulletin.html.j2"
 
 TOPICS: tuple[str, ...] = ("barcode", "base_standard", "conformity", "ip", "tbt")

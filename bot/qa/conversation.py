@@ -13,10 +13,10 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from bot.clock import utcnow
 from bot.qa.answers import Answerer, Reply
 from bot.store.inbox import consultation_id
 from bot.store.log import ConsultationLog
-from bot.store.models import utcnow
 from bot.store.records import (
     ConsultationRecord,
     FeedbackRecord,

@@ -29,8 +29,9 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine, or_, select
 
+from bot.clock import to_vietnam
 from bot.qa.knowledge import TOPIC_LABELS
-from bot.reports.stats import QuarterStats, to_vietnam
+from bot.reports.stats import QuarterStats
 from bot.store.database import reading
 from bot.store.models import Consultation, Organisation
 from bot.templating import (

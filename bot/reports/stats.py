@@ -15,17 +15,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import InstrumentedAttribute
 
+from bot.clock import to_utc, to_vietnam
 from bot.qa.knowledge import TOPICS
 from bot.store.database import reading
 from bot.store.models import Bulletin, Consultation, Delivery
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # Topics that count as enquiries, in report order; small talk is not an enquiry.
 REPORT_TOPICS: tuple[str, ...] = tuple(topic for topic in TOPICS if topic != "smalltalk")
 TOP_ENTRIES = 5
@@ -33,16 +32,6 @@ ROMAN = ("I", "II", "III", "IV")
 _NO_TITLES: Mapping[str, str] = MappingProxyType({})
 _YEAR_FIRST = re.compile(r"^(\d{4})\s*[-/ ]?\s*q\s*([1-4])$", re.IGNORECASE)
 _QUARTER_FIRST = re.compile(r"^q\s*([1-4])\s*[-/ ]?\s*(\d{4})$", re.IGNORECASE)
-
-
-def to_utc(local: dt.datetime) -> dt.datetime:
-    """Naive Vietnam time -> naive UTC, the way times are stored."""
-    return local.replace(tzinfo=VIETNAM).astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def to_vietnam(utc: dt.datetime) -> dt.datetime:
-    """Naive UTC as stored -> naive Vietnam time, the way staff read times."""
-    return utc.replace(tzinfo=dt.UTC).astimezone(VIETNAM).replace(tzinfo=None)
 
 
 @dataclass(frozen=True, order=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
+from bot.clock import to_vietnam
 from bot.qa.knowledge import TOPIC_LABELS
-from bot.reports.stats import to_vietnam
-from bot.store.repository import ThreadInfo
+from bot.store.records import ThreadInfo
 
 QUESTION_PREVIEW = 300
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from bot.store.models import Bulletin, BulletinItem, Delivery, Person, Subscriber, utcnow
+from bot.clock import utcnow
+from bot.store.models import Bulletin, BulletinItem, Delivery, Person, Subscriber
 from bot.store.records import PersonRef
 from bot.store.repository import Repository, _person
 

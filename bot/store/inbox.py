@@ -30,8 +30,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.store.models import InboxUpdate, utcnow
-from bot.store.repository import DatabaseUnavailable, guarded
+from bot.clock import utcnow
+from bot.store.models import InboxUpdate
+from bot.store.records import DatabaseUnavailable
+from bot.store.repository import guarded
 from bot.store.spool import append_durably, on_file_thread
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.store.records import Record, Turn
-from bot.store.repository import DatabaseUnavailable, Repository
+from bot.store.records import DatabaseUnavailable, Record, Turn
+from bot.store.repository import Repository
 from bot.store.spool import Spool, on_file_thread
 
 log = logging.getLogger(__name__)

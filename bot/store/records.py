@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from bot.store.models import utcnow
+from bot.clock import utcnow
 
 
 def new_id() -> str:
@@ -112,3 +112,45 @@ def from_json(data: dict[str, Any]) -> Record:
         if value is not None or field.name in data:
             values[field.name] = value
     return cls(**values)
+
+
+# --- what the services hand to the channels ---------------------------------------------------
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or is locked; the caller may spool and retry."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    organisation: str
+    tax_code: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class ThreadInfo:
+    """What staff need to see about a consultation handed to them."""
+
+    consultation_id: str
+    created_at: dt.datetime
+    question: str
+    topic: str | None
+    entry_id: str | None
+    confidence: float
+    outcome: str
+    chat_id: int | None
+    person_name: str
+    username: str | None
+    organisation: str | None
+    tax_code: str | None
+    group_message_id: int | None = None
+    group_chat_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    topic: str | None = None  # a topic, "none" for unclassified, None for all
+    outcome: str | None = None  # an outcome, "negative" for negative feedback, None for all
+    start: dt.datetime | None = None  # naive UTC
+    end: dt.datetime | None = None

@@ -6,7 +6,6 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, Table, Update, and_, func, insert, or_, select, update
@@ -14,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import utcnow
 from bot.store.models import (
     Consultation,
     DeniedAttempt,
@@ -22,14 +22,17 @@ from bot.store.models import (
     Person,
     StaffMember,
     ThreadMessage,
-    utcnow,
 )
 from bot.store.records import (
     ConsultationRecord,
+    DatabaseUnavailable,
     FeedbackRecord,
     HandoffRecord,
+    LogFilter,
     PersonRef,
+    Profile,
     Record,
+    ThreadInfo,
     Turn,
 )
 
@@ -39,10 +42,6 @@ T = TypeVar("T")
 # change from one row to the next (24 statements for a burst of 50 questions).
 CONSULTATIONS = cast(Table, Consultation.__table__)
 PEOPLE = cast(Table, Person.__table__)
-
-
-class DatabaseUnavailable(Exception):
-    """The database could not be reached or is locked; the caller may spool and retry."""
 
 
 @contextmanager
@@ -56,13 +55,6 @@ def guarded() -> Iterator[None]:
         if exc.connection_invalidated:
             raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc
         raise
-
-
-@dataclass(frozen=True)
-class Profile:
-    organisation: str
-    tax_code: str | None
-    phone: str | None
 
 
 class Repository:
@@ -338,34 +330,6 @@ def _refresh(person: Person, ref: PersonRef) -> None:
     person.name = ref.name[:200] or person.name
     person.username = ref.username or person.username
     person.language = ref.language or person.language
-
-
-@dataclass(frozen=True)
-class ThreadInfo:
-    """What staff need to see about a consultation handed to them."""
-
-    consultation_id: str
-    created_at: dt.datetime
-    question: str
-    topic: str | None
-    entry_id: str | None
-    confidence: float
-    outcome: str
-    chat_id: int | None
-    person_name: str
-    username: str | None
-    organisation: str | None
-    tax_code: str | None
-    group_message_id: int | None = None
-    group_chat_id: int | None = None
-
-
-@dataclass(frozen=True)
-class LogFilter:
-    topic: str | None = None  # a topic, "none" for unclassified, None for all
-    outcome: str | None = None  # an outcome, "negative" for negative feedback, None for all
-    start: dt.datetime | None = None  # naive UTC
-    end: dt.datetime | None = None
 
 
 class StaffRepository(Repository):

@@ -12,8 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.store.records import Record, from_json, to_json
-from bot.store.repository import DatabaseUnavailable
+from bot.store.records import DatabaseUnavailable, Record, from_json, to_json
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
