@@ -21,6 +21,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot handlers tests bench migrations
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 kb-check: $(STAMP)

@@ -5,11 +5,13 @@ stable.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
@@ -23,6 +25,7 @@ from bot.store.records import Turn
 
 if TYPE_CHECKING:
     from bot.bulletin.service import BulletinService
+    from bot.services import Services
 
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 
@@ -184,7 +187,9 @@ def _schema_problem(settings: Settings, spool: bool = False) -> str | None:
 
     from bot.store.database import create_database_engine, schema_is_current
 
-    engine = create_database_engine(settings.database_url)
+    engine = create_database_engine(
+        settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms
+    )
     try:
         if not schema_is_current(engine):
             return "The database schema is not up to date: run `python -m bot db upgrade`."
@@ -232,12 +237,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-
     from sqlalchemy.exc import OperationalError
 
-    from bot.reports.documents import consultation_rows, write_report
-    from bot.reports.stats import Quarter, quarter_stats
-    from bot.store.database import create_database_engine
+    from bot.reports.stats import Quarter
+    from bot.store.records import DatabaseUnavailable
 
     try:
         today = vietnam_today()
@@ -248,20 +251,15 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     if problem := _schema_problem(settings):
         print(problem, file=sys.stderr)
         return 2
-    loaded = load_knowledge(settings.knowledge_path, settings.agency, settings.knowledge)
-    titles = {entry.id: entry.title for entry in loaded.knowledge.entries.values()}
-    engine = create_database_engine(settings.database_url)
-    try:
-        stats = quarter_stats(engine, quarter, titles)
-        rows = consultation_rows(engine, quarter.start, quarter.end)
-    except OperationalError as exc:
-        print(f"Cannot read the database: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = write_report(stats, out, settings.agency.name, settings.templates_path, rows)
+    try:
+        with _services(settings) as services:
+            stats = asyncio.run(services.reports.quarter(quarter))
+            paths = asyncio.run(services.reports.report(stats, out))
+    except (OperationalError, DatabaseUnavailable) as exc:
+        print(f"Cannot read the database: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
     for path in paths:
         print(path)
     return 0
@@ -282,22 +280,24 @@ def _week(args: argparse.Namespace, settings: Settings) -> Week:
     return Week.current(vietnam_today())
 
 
-def _bulletin_service(settings: Settings) -> BulletinService:
-    from bot.bulletin.service import BulletinService
-    from bot.store.bulletins import BulletinRepository
-    from bot.store.database import create_database_engine
+@contextmanager
+def _services(settings: Settings) -> Iterator[Services]:
+    """The same container the bot opens (one engine, with the configured timeouts)."""
+    from bot.services import Services
 
-    engine = create_database_engine(settings.database_url)
-    return BulletinService(BulletinRepository(engine), settings)
+    services = Services.open(settings)
+    try:
+        yield services
+    finally:
+        services.close()
 
 
-def _composed(settings: Settings, week: Week) -> tuple[BulletinService, int]:
+def _composed(service: BulletinService, week: Week) -> int:
     """The week's bulletin with its folder read again; unreadable item files are listed."""
-    service = _bulletin_service(settings)
     bulletin_id, problems = service.compose(week)
     for bad in problems:
         print(bad, file=sys.stderr)
-    return service, bulletin_id
+    return bulletin_id
 
 
 def _bulletin_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -306,7 +306,8 @@ def _bulletin_import(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     try:
         week = _week(args, settings)
-        _, count, problems = _bulletin_service(settings).import_eping(Path(args.file), week)
+        with _services(settings) as services:
+            _, count, problems = services.bulletins.import_eping(Path(args.file), week)
     except (ValueError, OSError) as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -323,8 +324,8 @@ def _bulletin_preview(args: argparse.Namespace, settings: Settings) -> int:
         print(problem, file=sys.stderr)
         return 2
     week = _week(args, settings)
-    service, bulletin_id = _composed(settings, week)
-    parts = service.preview(bulletin_id, week)
+    with _services(settings) as services:
+        parts = services.bulletins.preview(_composed(services.bulletins, week), week)
     if not parts:
         print(f"The bulletin of {week.key} has no item yet.", file=sys.stderr)
         return 1
@@ -333,12 +334,6 @@ def _bulletin_preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bulletin_send(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncio
-
-    from tqdm import tqdm
-
-    from handlers.sender import TelegramSender
-
     if not settings.telegram_token:
         print("TELEGRAM_BOT_TOKEN is not set: it is needed to send the bulletin.", file=sys.stderr)
         return 2
@@ -346,7 +341,16 @@ def _bulletin_send(args: argparse.Namespace, settings: Settings) -> int:
         print(problem, file=sys.stderr)
         return 2
     week = _week(args, settings)
-    service, bulletin_id = _composed(settings, week)
+    with _services(settings) as services:
+        return _send(services.bulletins, week, settings)
+
+
+def _send(service: BulletinService, week: Week, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from handlers.sender import TelegramSender
+
+    bulletin_id = _composed(service, week)
     if not service.items(bulletin_id):
         print(f"The bulletin of {week.key} has no item to send.", file=sys.stderr)
         return 1

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from bot.qa.conversation import Answered
-from bot.qa.knowledge import TOPIC_LABELS
 from bot.services import Services
 from bot.store.records import PersonRef
+from bot.topics import SCOPE, TOPIC_LABELS
 
 WELCOME = (
     "Trợ lý tư vấn TBT và sở hữu công nghiệp của {name}.\n"
-    "Hỏi về mã số mã vạch, tiêu chuẩn cơ sở, công bố hợp chuẩn/hợp quy, sở hữu công nghiệp, TBT.\n"
+    f"Hỏi về {SCOPE}.\n"
     "Gõ số để chọn câu hỏi gợi ý, 'chude' để xem các chủ đề, 'cb' để gửi câu vừa hỏi cho cán bộ "
     "('hoicanbo <câu hỏi>' để gửi thẳng), 'thoat' để kết thúc.\n"
 )

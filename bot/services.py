@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -13,9 +14,12 @@ from sqlalchemy import Engine
 from bot import memory
 from bot.bulletin.service import BulletinService
 from bot.config import Settings
+from bot.people.service import Profiles
 from bot.qa.answers import Answerer
 from bot.qa.conversation import Conversation
 from bot.qa.knowledge import LAST_GOOD_SERVED, KnowledgeBase, LoadResult, Problem, load_knowledge
+from bot.reports.desk import ReportDesk
+from bot.staff.desk import HandoffDesk, LogDesk
 from bot.staff.directory import StaffDirectory
 from bot.store.bulletins import BulletinRepository
 from bot.store.database import create_database_engine
@@ -80,6 +84,17 @@ class Services:
     staff: StaffDirectory
     bulletins: BulletinService
     inbox: Inbox
+    # What the channels call (async, named after what staff and businesses do), over the above.
+    handoffs: HandoffDesk = field(init=False)
+    log_desk: LogDesk = field(init=False)
+    profiles: Profiles = field(init=False)
+    reports: ReportDesk = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.handoffs = HandoffDesk(self.repository)
+        self.log_desk = LogDesk(self.repository, lambda: self.reload_knowledge().ok)
+        self.profiles = Profiles(self.repository)
+        self.reports = ReportDesk(self.engine, self.settings, self.entry_titles)
 
     @property
     def answerer(self) -> Answerer:
@@ -131,6 +146,18 @@ class Services:
         return cls(
             settings, engine, repository, consultation_log, conversation, staff, bulletins, inbox
         )
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Services:
+        """`open` in a worker thread: loading the knowledge base takes a while."""
+        return await asyncio.to_thread(cls.open, settings)
+
+    def entry_titles(self) -> dict[str, str]:
+        return {entry.id: entry.title for entry in self.knowledge.entries.values()}
+
+    async def reload(self, confirmed: bool = False) -> LoadResult:
+        """/taikb: reload_knowledge in a worker thread; businesses keep getting answers."""
+        return await asyncio.to_thread(self.reload_knowledge, confirmed)
 
     def reload_knowledge(self, confirmed: bool = False) -> LoadResult:
         """Load the knowledge files again; an invalid knowledge base is not put in service,

@@ -124,7 +124,7 @@ def build_application(settings: Settings, services: Services | None = None) -> A
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     settings: Settings = application.bot_data["settings"]
     if "services" not in application.bot_data:
-        application.bot_data["services"] = await asyncio.to_thread(Services.open, settings)
+        application.bot_data["services"] = await Services.start(settings)
         application.bot_data["owns_services"] = True
     services: Services = application.bot_data["services"]
     application.bot_data["inbox"] = services.inbox
@@ -147,6 +147,7 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
     services: Services | None = application.bot_data.get("services")
     if services is not None:
         await services.log.flush()
+        await services.inbox.flush(now=True)
         if application.bot_data.get("owns_services"):
             services.close()
 

@@ -30,7 +30,7 @@ from bot.bulletin.items import MARKET_LABELS, MARKETS, TOPIC_LABELS, TOPICS, Ite
 from bot.bulletin.service import BulletinService
 from bot.clock import vietnam_today
 from bot.store.records import DatabaseUnavailable
-from handlers.common import BUSY, Context, person_of, services
+from handlers.common import Context, person_of, services
 from handlers.sender import TelegramSender
 from handlers.staff import NOT_PERMITTED, register_staff_command
 
@@ -82,13 +82,7 @@ async def subscribe(update: Update, context: Context) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or context.user_data is None:
         return
-    try:
-        current = await asyncio.to_thread(
-            bulletins(context).repository.subscription, person_of(user).key
-        )
-    except DatabaseUnavailable:
-        await message.chat.send_message(BUSY)
-        return
+    current = await bulletins(context).subscription_of(person_of(user).key)
     if current and current.active:
         topics, markets = set(current.topics or TOPICS), set(current.markets or MARKETS)
     else:
@@ -115,17 +109,9 @@ async def on_choice(update: Update, context: Context) -> None:
         return
     topics = [t for t in TOPICS if t in choice["topics"]]
     markets = [m for m in MARKETS if m in choice["markets"]]
-    try:
-        await asyncio.to_thread(
-            bulletins(context).repository.subscribe,
-            person_of(query.from_user),
-            query.message.chat.id,
-            topics,
-            markets,
-        )
-    except DatabaseUnavailable:
-        await query.answer(BUSY, show_alert=True)
-        return
+    await bulletins(context).subscribe(
+        person_of(query.from_user), query.message.chat.id, topics, markets
+    )
     data.pop(CHOICE, None)
     await query.answer("Đã lưu.")
     chosen_topics = ", ".join(TOPIC_LABELS[t].lower() for t in topics)
@@ -141,7 +127,7 @@ async def unsubscribe(update: Update, context: Context) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    done = await asyncio.to_thread(bulletins(context).repository.unsubscribe, person_of(user).key)
+    done = await bulletins(context).unsubscribe(person_of(user).key)
     text = "Đã hủy nhận bản tin TBT." if done else "Bạn chưa đăng ký nhận bản tin TBT."
     await message.chat.send_message(text + " Đăng ký lại bất cứ lúc nào bằng /dangky.")
 
@@ -150,9 +136,7 @@ async def on_unsubscribe_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.from_user is None:
         return
-    await asyncio.to_thread(
-        bulletins(context).repository.unsubscribe, person_of(query.from_user).key
-    )
+    await bulletins(context).unsubscribe(person_of(query.from_user).key)
     await query.answer("Đã hủy nhận bản tin TBT. Đăng ký lại bằng /dangky.", show_alert=True)
 
 
@@ -198,7 +182,7 @@ async def bantin(update: Update, context: Context) -> None:
 
 
 async def _compose(message: Message, context: Context, week: Week) -> int:
-    bulletin_id, problems = await asyncio.to_thread(bulletins(context).compose, week)
+    bulletin_id, problems = await bulletins(context).draft(week)
     if problems:
         lines = ["⚠️ Một số tệp tin chưa đọc được và đã bị bỏ qua:"]
         lines += [f"• {escape(str(p))}" for p in problems[:15]]
@@ -208,7 +192,7 @@ async def _compose(message: Message, context: Context, week: Week) -> int:
 
 async def _preview(message: Message, context: Context, week: Week) -> None:
     bulletin_id = await _compose(message, context, week)
-    parts = await asyncio.to_thread(bulletins(context).preview, bulletin_id, week)
+    parts = await bulletins(context).preview_of(bulletin_id, week)
     if not parts:
         await message.chat.send_message(f"Bản tin {escape(week.label)} chưa có tin nào.")
         return
@@ -219,20 +203,18 @@ async def _preview(message: Message, context: Context, week: Week) -> None:
 
 async def _send_now(message: Message, context: Context, week: Week, update: Update) -> None:
     bulletin_id = await _compose(message, context, week)
-    if not await asyncio.to_thread(bulletins(context).items, bulletin_id):
+    if not await bulletins(context).has_items(bulletin_id):
         await message.chat.send_message(f"Bản tin {escape(week.label)} chưa có tin nào để gửi.")
         return
     user = update.effective_user
-    await asyncio.to_thread(
-        bulletins(context).repository.set_status, bulletin_id, "approved", user.id if user else None
-    )
+    await bulletins(context).approve(bulletin_id, user.id if user else None)
     started = start_broadcast(context.application, bulletin_id)
     text = "Bắt đầu gửi bản tin" if started else "Bản tin đang được gửi"
     await message.chat.send_message(f"{text} {escape(week.label)}. Xem tiến độ: /bantin trangthai")
 
 
 async def _status(message: Message, context: Context) -> None:
-    found = await asyncio.to_thread(bulletins(context).repository.bulletins, 1)
+    found = await bulletins(context).recent(1)
     if not found:
         await message.chat.send_message("Chưa có bản tin nào.")
         return
@@ -250,7 +232,7 @@ def describe(week: str, status: str, counts: dict[str, int]) -> str:
 
 
 async def _history(message: Message, context: Context) -> None:
-    found = await asyncio.to_thread(bulletins(context).repository.bulletins, 12)
+    found = await bulletins(context).recent(12)
     if not found:
         await message.chat.send_message("Chưa có bản tin nào.")
         return
@@ -395,7 +377,7 @@ async def _save_item(message: Message, context: Context, draft: dict[str, Any]) 
         await message.chat.send_message(escape(str(problem)))
         return
     week = Week.parse(draft["week"])
-    await asyncio.to_thread(bulletins(context).add_item, week, item)
+    await bulletins(context).add(week, item)
     await message.chat.send_message(
         f"Đã thêm tin <b>{escape(item.title)}</b> vào bản tin {escape(week.label)}. "
         "Xem trước: /bantin xem"
@@ -428,7 +410,7 @@ async def _broadcast(application: Application, bulletin_id: int) -> None:  # typ
             application, "⚠️ Việc gửi bản tin bị gián đoạn; sẽ tiếp tục ở lần chạy sau."
         )
         return
-    info = await asyncio.to_thread(svc.bulletins.repository.bulletin, bulletin_id)
+    info = await svc.bulletins.find(bulletin_id)
     if info is not None:
         await _tell_staff(
             application, "📨 Đã gửi xong. " + describe(info.week, info.status, progress.counts)
@@ -447,15 +429,15 @@ async def weekly(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The scheduled weekly send: compose, then ask for approval or send straight away."""
     svc = services(context)
     week = Week.current(vietnam_today())
-    bulletin_id, problems = await asyncio.to_thread(svc.bulletins.compose, week)
-    parts = await asyncio.to_thread(svc.bulletins.preview, bulletin_id, week)
+    bulletin_id, problems = await svc.bulletins.draft(week)
+    parts = await svc.bulletins.preview_of(bulletin_id, week)
     if not parts:
         await _tell_staff(
             context.application, f"Bản tin {escape(week.label)} chưa có tin nào; chưa gửi."
         )
         return
     if not svc.settings.bulletin.require_approval:
-        await asyncio.to_thread(svc.bulletins.repository.set_status, bulletin_id, "approved")
+        await svc.bulletins.approve(bulletin_id)
         start_broadcast(context.application, bulletin_id)
         return
     note = f" ({len(problems)} tệp lỗi bị bỏ qua, xem /bantin xem)" if problems else ""
@@ -477,9 +459,7 @@ async def on_approve(update: Update, context: Context) -> None:
         await query.answer(NOT_PERMITTED, show_alert=True)
         return
     bulletin_id = int(query.data.split(":")[2])
-    await asyncio.to_thread(
-        bulletins(context).repository.set_status, bulletin_id, "approved", query.from_user.id
-    )
+    await bulletins(context).approve(bulletin_id, query.from_user.id)
     started = start_broadcast(context.application, bulletin_id)
     await query.answer("Bắt đầu gửi." if started else "Bản tin đang được gửi.")
 
@@ -488,7 +468,7 @@ async def resume_unfinished(application: Application) -> None:  # type: ignore[t
     """After a restart, finish a broadcast that was interrupted."""
     svc = application.bot_data["services"]
     try:
-        found = await asyncio.to_thread(svc.bulletins.repository.bulletins, 5)
+        found = await svc.bulletins.recent(5)
     except DatabaseUnavailable:
         return
     for info in found:

@@ -17,21 +17,14 @@ from telegram.ext import ContextTypes
 from bot.messages import split_html
 from bot.qa.answers import Reply
 from bot.qa.conversation import Answered
-from bot.qa.knowledge import TOPIC_LABELS
 from bot.qa.text import clean
 from bot.services import Services
 from bot.store.records import PersonRef
+from bot.topics import TOPIC_BUTTONS, TOPIC_LABELS
 from handlers.buttons import CallbackButton
 
 Context = ContextTypes.DEFAULT_TYPE
 BUTTON_TEXT = 60
-TOPIC_BUTTONS = (
-    ("barcode", "📦 Mã số mã vạch"),
-    ("base_standard", "📐 Tiêu chuẩn cơ sở"),
-    ("conformity", "✅ Hợp chuẩn, hợp quy"),
-    ("ip", "™️ Sở hữu công nghiệp"),
-    ("tbt", "🌐 TBT, bản tin TBT"),
-)
 HELPFUL = "👍 Hữu ích"
 NOT_HELPFUL = "👎 Chưa đúng"
 ASK_STAFF = "🙋 Hỏi cán bộ"

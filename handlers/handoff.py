@@ -7,7 +7,6 @@ never on forwarded messages (users can hide who they are from forwards).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from html import escape
@@ -39,7 +38,7 @@ async def post_to_staff(context: Context, consultation_id: str) -> bool:
     post failed (the hand-off itself is already logged and will be listed in reminders)."""
     svc = services(context)
     try:
-        info = await asyncio.to_thread(svc.repository.thread_info, consultation_id)
+        info = await svc.handoffs.thread(consultation_id)
     except DatabaseUnavailable:
         info = None
     if info is None:
@@ -57,9 +56,7 @@ async def post_to_staff(context: Context, consultation_id: str) -> bool:
             "could not post consultation %s to staff group %s: %s", consultation_id, group, error
         )
         return False
-    await asyncio.to_thread(
-        svc.repository.record_handoff_post, consultation_id, group, post.message_id
-    )
+    await svc.handoffs.posted(consultation_id, group, post.message_id)
     return True
 
 
@@ -70,12 +67,10 @@ async def on_staff_reply(update: Update, context: Context) -> None:
         return
     svc = services(context)
     replied = message.reply_to_message
-    consultation_id = await asyncio.to_thread(
-        svc.repository.consultation_of_message, message.chat.id, replied.message_id
-    )
+    consultation_id = await svc.handoffs.consultation_of(message.chat.id, replied.message_id)
     if consultation_id is None:
         return  # an ordinary conversation among staff
-    info = await asyncio.to_thread(svc.repository.thread_info, consultation_id)
+    info = await svc.handoffs.thread(consultation_id)
     if info is None or info.chat_id is None:
         await message.reply_text("Không tìm thấy cuộc trò chuyện của câu hỏi này.")
         raise ApplicationHandlerStop
@@ -85,10 +80,10 @@ async def on_staff_reply(update: Update, context: Context) -> None:
     except TelegramError as error:  # not answered: the question stays in the reminders
         await message.reply_text(f"Chưa gửi được tới người hỏi: {escape(error.message)}")
         raise ApplicationHandlerStop from None
-    await asyncio.to_thread(svc.repository.mark_staff_answered, consultation_id, user.id)
+    await svc.handoffs.answered(consultation_id, user.id)
     thread = [(info.chat_id, message_id, "to_business") for message_id in sent]
     thread.append((message.chat.id, message.message_id, "to_staff"))
-    await asyncio.to_thread(svc.repository.record_thread_messages, consultation_id, thread, user.id)
+    await svc.handoffs.relayed(consultation_id, thread, user.id)
     note = "trả lời bổ sung" if follow_up else "câu trả lời"
     await message.reply_text(f"✅ Đã gửi {note} tới {escape(info.person_name)}.")
     raise ApplicationHandlerStop  # not also a question to the bot
@@ -116,12 +111,12 @@ async def on_business_reply(update: Update, context: Context) -> None:
     if message is None or user is None or message.reply_to_message is None:
         return
     svc = services(context)
-    consultation_id = await asyncio.to_thread(
-        svc.repository.consultation_of_message, message.chat.id, message.reply_to_message.message_id
+    consultation_id = await svc.handoffs.consultation_of(
+        message.chat.id, message.reply_to_message.message_id
     )
     if consultation_id is None:
         return  # not a reply to staff: handled as a new question
-    info = await asyncio.to_thread(svc.repository.thread_info, consultation_id)
+    info = await svc.handoffs.thread(consultation_id)
     if info is None or info.group_chat_id is None or info.group_message_id is None:
         return
     posted = [
@@ -142,7 +137,7 @@ async def on_business_reply(update: Update, context: Context) -> None:
         posted.append(copy.message_id)
     thread = [(info.group_chat_id, message_id, "to_staff") for message_id in posted]
     thread.append((message.chat.id, message.message_id, "to_business"))
-    await asyncio.to_thread(svc.repository.record_thread_messages, consultation_id, thread, user.id)
+    await svc.handoffs.relayed(consultation_id, thread, user.id)
     await message.chat.send_message("Đã chuyển tin nhắn của bạn tới cán bộ.")
     raise ApplicationHandlerStop
 
@@ -155,7 +150,7 @@ async def remind_unanswered(context: ContextTypes.DEFAULT_TYPE, morning: bool) -
     now = utcnow()
     older = None if morning else now - dt.timedelta(hours=staff.remind_after_hours)
     try:
-        infos = await asyncio.to_thread(svc.repository.unanswered_handoffs, older)
+        infos = await svc.handoffs.waiting(older)
     except DatabaseUnavailable:
         return
     by_group: dict[int, list[ThreadInfo]] = {}
@@ -181,9 +176,7 @@ async def remind_unanswered(context: ContextTypes.DEFAULT_TYPE, morning: bool) -
             log.warning("reminder to staff group %s failed: %s", group, error)
             continue
         if not morning:
-            await asyncio.to_thread(
-                svc.repository.mark_reminded, [i.consultation_id for i in waiting]
-            )
+            await svc.handoffs.reminded([i.consultation_id for i in waiting])
 
 
 async def _morning(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,12 +6,12 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, MessageHandler, filters
 
+from bot.topics import SCOPE
 from handlers.common import Context
 
 NOT_TEXT = (
-    "Hiện tôi chỉ đọc được câu hỏi bằng chữ. Bạn gõ câu hỏi về mã số mã vạch, tiêu chuẩn cơ sở, "
-    "công bố hợp chuẩn/hợp quy, sở hữu công nghiệp hoặc TBT; cần gửi giấy tờ thì dùng /hoicanbo "
-    "để cán bộ hướng dẫn."
+    f"Hiện tôi chỉ đọc được câu hỏi bằng chữ. Bạn gõ câu hỏi về {SCOPE}; cần gửi giấy tờ thì "
+    "dùng /hoicanbo để cán bộ hướng dẫn."
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from html import escape
 from typing import Any
 
@@ -18,7 +17,7 @@ from telegram.ext import (
 
 from bot.people.profile import InvalidInput, normalise_name, normalise_phone, normalise_tax_code
 from bot.qa.text import clean
-from bot.store.records import DatabaseUnavailable, PersonRef, Profile
+from bot.store.records import PersonRef, Profile
 from handlers.common import Context, person_of, services
 
 STEP = "profile_step"
@@ -43,13 +42,7 @@ async def show_profile(update: Update, context: Context) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    try:
-        profile = await asyncio.to_thread(
-            services(context).repository.profile_of, person_of(user).key
-        )
-    except DatabaseUnavailable:
-        await message.chat.send_message(BUSY)
-        return
+    profile = await services(context).profiles.of(person_of(user).key)
     if profile is None:
         await message.chat.send_message(
             "Bạn chưa có hồ sơ doanh nghiệp. Hồ sơ giúp Sở thống kê và liên hệ lại khi cần; "
@@ -112,11 +105,7 @@ async def _advance(message: Message, context: Context, step: str, person: Person
     draft = data.pop(DRAFT, {})
     data.pop(STEP, None)
     profile = Profile(draft["name"], draft.get("tax_code"), draft.get("phone"))
-    try:
-        await asyncio.to_thread(services(context).repository.save_profile, person, profile)
-    except DatabaseUnavailable:
-        await message.chat.send_message(BUSY)
-        return
+    await services(context).profiles.save(person, profile)
     await message.chat.send_message("Đã lưu hồ sơ:\n" + describe(profile))
 
 
@@ -133,11 +122,7 @@ async def on_button(update: Update, context: Context) -> None:
         data[DRAFT] = {}
         await _ask(message, context, "name")  # type: ignore[arg-type]
     elif action == "delete":
-        try:
-            await asyncio.to_thread(services(context).repository.forget_profile, person)
-        except DatabaseUnavailable:
-            await message.chat.send_message(BUSY)
-            return
+        await services(context).profiles.forget(person)
         await message.chat.send_message("Đã xóa hồ sơ doanh nghiệp của bạn khỏi các lần hỏi sau.")
     elif action == "skip" and data.get(STEP) in ("tax_code", "phone"):
         await _advance(message, context, data[STEP], person)  # type: ignore[arg-type]

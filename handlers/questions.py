@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from html import escape
@@ -95,7 +94,7 @@ async def on_handoff(update: Update, context: Context) -> None:
 
 async def _already_handed_off(context: Context, consultation_id: str) -> bool:
     try:
-        return await asyncio.to_thread(services(context).repository.is_handed_off, consultation_id)
+        return await services(context).handoffs.is_handed_off(consultation_id)
     except DatabaseUnavailable:
         return False
 

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import tempfile
@@ -19,20 +18,17 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.clock import to_utc, vietnam_today
-from bot.qa.knowledge import OUT_OF_SCOPE_FILE, TOPIC_LABELS
+from bot.qa.knowledge import OUT_OF_SCOPE_FILE
 from bot.reports.documents import (
-    chart_png,
-    consultation_rows,
-    export_files,
     summary_html,
-    write_report,
 )
-from bot.reports.stats import Quarter, QuarterStats, quarter_stats
+from bot.reports.stats import Quarter, QuarterStats
 from bot.services import Services
 from bot.staff import curation
 from bot.staff.handoff import local_time
-from bot.store.records import DatabaseUnavailable, LogFilter
-from handlers.common import BUSY, Context, services, short
+from bot.store.records import LogFilter
+from bot.topics import TOPIC_LABELS
+from handlers.common import Context, services, short
 from handlers.staff import NOT_PERMITTED, register_staff_command
 
 PAGE = 8
@@ -137,9 +133,7 @@ def decode(data: str) -> tuple[LogFilter, int]:
 async def log_page(
     context: Context, where: LogFilter, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    rows, total = await asyncio.to_thread(
-        services(context).repository.review_page, where, page, PAGE
-    )
+    rows, total = await services(context).log_desk.page(where, page, PAGE)
     pages = max(1, -(-total // PAGE))
     title = ["<b>Nhật ký tư vấn</b>"]
     if where.topic:
@@ -184,9 +178,6 @@ async def show_log(update: Update, context: Context) -> None:
     except ValueError as problem:
         await message.chat.send_message(escape(str(problem)))
         return
-    except DatabaseUnavailable:
-        await message.chat.send_message(BUSY)
-        return
     await message.chat.send_message(text, reply_markup=markup)
 
 
@@ -220,11 +211,7 @@ async def show_unanswered(update: Update, context: Context) -> None:
     if message is None:
         return
     svc = services(context)
-    try:
-        candidates = await asyncio.to_thread(svc.repository.curation_candidates)
-    except DatabaseUnavailable:
-        await message.chat.send_message(BUSY)
-        return
+    candidates = await svc.log_desk.unanswered()
     groups = curation.group_questions(candidates)
     if context.chat_data is not None:
         context.chat_data[CURATION_GROUPS] = groups
@@ -308,7 +295,7 @@ async def _attach(context: Context, group: curation.QuestionGroup, entry_id: str
     )
     if problem:
         return problem
-    await asyncio.to_thread(svc.repository.mark_curated, group.consultation_ids, "attached")
+    await svc.log_desk.curated(group.consultation_ids, "attached")
     return (
         f"Đã thêm cách hỏi <i>{escape(short(group.example, 160))}</i> vào mục "
         f"<b>{escape(entry.title)}</b> ({escape(entry.id)}) và nạp lại cơ sở tri thức."
@@ -326,30 +313,18 @@ async def _out_of_scope(context: Context, group: curation.QuestionGroup) -> str:
     )
     if problem:
         return problem
-    await asyncio.to_thread(svc.repository.mark_curated, group.consultation_ids, "out_of_scope")
+    await svc.log_desk.curated(group.consultation_ids, "out_of_scope")
     return f"Đã đánh dấu <i>{escape(short(group.example, 160))}</i> là ngoài phạm vi."
 
 
 async def _edit_knowledge(
     svc: Services, path: Path, edit: Callable[[], str], invalid: str
 ) -> str | None:
-    """Edit a knowledge file and reload, in a thread (businesses keep getting answers); the
-    file is put back when the result does not load. Returns what went wrong, if anything."""
-
-    def work() -> str | None:
-        try:
-            original = edit()
-        except curation.CurationError as problem:
-            return escape(str(problem))
-        if svc.reload_knowledge().ok:
-            return None
-        if original:
-            path.write_text(original, encoding="utf-8")
-        else:  # the file did not exist before
-            path.unlink(missing_ok=True)
-        return invalid
-
-    return await asyncio.to_thread(work)
+    """What went wrong editing the file, if anything (see LogDesk.edit_knowledge)."""
+    try:
+        return await svc.log_desk.edit_knowledge(path, edit, invalid)
+    except curation.CurationError as problem:
+        return escape(str(problem))
 
 
 # --- /taikb ---------------------------------------------------------------------------------
@@ -361,7 +336,7 @@ async def reload_knowledge(update: Update, context: Context) -> None:
         return
     svc = services(context)
     confirmed = [a.lower() for a in context.args or []] in (["xacnhan"], ["xácnhận"], ["confirm"])
-    loaded = await asyncio.to_thread(svc.reload_knowledge, confirmed)
+    loaded = await svc.reload(confirmed)
     if loaded.ok:
         warnings = len(loaded.problems)
         note = f" ({warnings} cảnh báo, xem bằng python -m bot kb check)" if warnings else ""
@@ -403,9 +378,7 @@ async def export_log(update: Update, context: Context) -> None:
         return
     first, last = days[0], days[-1]
     svc = services(context)
-    xlsx, csv = await asyncio.to_thread(
-        export_files, svc.engine, vietnam_midnight(first), vietnam_midnight(last, 1)
-    )
+    xlsx, csv = await svc.reports.export(vietnam_midnight(first), vietnam_midnight(last, 1))
     name = f"nhat-ky-{first:%Y%m%d}-{last:%Y%m%d}"
     caption = f"Nhật ký tư vấn từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}"
     await message.chat.send_document(InputFile(xlsx, filename=f"{name}.xlsx"), caption=caption)
@@ -423,9 +396,7 @@ async def _requested_stats(update: Update, context: Context) -> QuarterStats | N
     except ValueError as problem:
         await message.chat.send_message(escape(str(problem)))
         return None
-    svc = services(context)
-    titles = {entry.id: entry.title for entry in svc.knowledge.entries.values()}
-    return await asyncio.to_thread(quarter_stats, svc.engine, quarter, titles)
+    return await services(context).reports.quarter(quarter)
 
 
 async def show_stats(update: Update, context: Context) -> None:
@@ -435,7 +406,7 @@ async def show_stats(update: Update, context: Context) -> None:
         return
     chat = update.effective_message.chat
     await chat.send_message(summary_html(stats))
-    chart = await asyncio.to_thread(chart_png, stats)
+    chart = await services(context).reports.chart(stats)
     await chat.send_photo(InputFile(chart, filename="thong-ke.png"))
 
 
@@ -445,15 +416,8 @@ async def send_report(update: Update, context: Context) -> None:
     if stats is None or update.effective_message is None:
         return
     chat = update.effective_message.chat
-    svc = services(context)
-    settings = svc.settings
-
-    def files(folder: Path) -> list[Path]:
-        rows = consultation_rows(svc.engine, stats.quarter.start, stats.quarter.end)
-        return write_report(stats, folder, settings.agency.name, settings.templates_path, rows)
-
     with tempfile.TemporaryDirectory() as folder:
-        paths = await asyncio.to_thread(files, Path(folder))
+        paths = await services(context).reports.report(stats, Path(folder))
         for path in paths:
             if path.suffix in (".docx", ".xlsx"):
                 await chat.send_document(

@@ -6,7 +6,6 @@ anyone else gets a short refusal that reveals nothing, and the attempt is logged
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
@@ -48,7 +47,7 @@ async def refresh_staff(application: Application) -> None:  # type: ignore[type-
 
     directory = application.bot_data["services"].staff
     try:
-        await asyncio.to_thread(directory.refresh)
+        await directory.reread()
     except Exception:
         log.warning("staff list not loaded from the database; using config.toml only")
     user_filter: filters.User = application.bot_data[STAFF_FILTER]
@@ -73,7 +72,7 @@ async def deny(update: Update, context: Context) -> None:
         return
     command = (message.text or "").split()[0][:64]
     try:
-        await asyncio.to_thread(services(context).repository.log_denied, user.id, command)
+        await services(context).log_desk.refused(user.id, command)
     except Exception:
         log.warning("could not log a refused staff command from %s", user.id)
     log.info("refused %s to user %s", command, user.id)
@@ -120,10 +119,10 @@ async def _change_staff(update: Update, context: Context, args: list[str]) -> No
     member = int(args[1])
     if args[0].lower() in ("them", "thêm"):
         name = " ".join(args[2:]).strip() or str(member)
-        await asyncio.to_thread(directory.add, member, name, user.id)
+        await directory.appoint(member, name, user.id)
         text = f"Đã thêm cán bộ {member} ({escape(name)})."
     else:
-        removed = await asyncio.to_thread(directory.remove, member)
+        removed = await directory.dismiss(member)
         if not removed and directory.configured(member):
             text = "Cán bộ này khai báo trong config.toml; sửa tệp cấu hình để bỏ."
         else:

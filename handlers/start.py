@@ -7,9 +7,9 @@ from html import escape
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.topics import TOPIC_BUTTONS
 from handlers.buttons import CallbackButton
 from handlers.common import (
-    TOPIC_BUTTONS,
     Context,
     person_of,
     send_answer,

@@ -4,7 +4,8 @@ import datetime as dt
 from pathlib import Path
 
 from bot.config import Agency, KnowledgeSettings
-from bot.qa.knowledge import TOPICS, KnowledgeBase, load_knowledge
+from bot.qa.knowledge import KnowledgeBase, load_knowledge
+from bot.topics import TOPICS
 from tests.conftest import ROOT, WriteEntry
 
 TODAY = dt.date(2026, 12, 1)

@@ -24,30 +24,23 @@ from types import MappingProxyType
 from typing import Any
 
 import jinja2
-import yaml
 from markupsafe import Markup
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
+from bot import frontmatter
 from bot.clock import VIETNAM
 from bot.markdown import to_html
 from bot.messages import LIMIT, split_html
-from bot.qa.knowledge import FRONT_MATTER, DatesAsText, Problem  # shared with `kb check`
+from bot.qa.knowledge import Problem  # shared with `kb check`
 from bot.templating import environment
+from bot.topics import ENQUIRY_TOPICS, SHORT_LABELS
 
 TEMPLATE = "bulletin.html.j2"
 
-TOPICS: tuple[str, ...] = ("barcode", "base_standard", "conformity", "ip", "tbt")
-TOPIC_LABELS: Mapping[str, str] = MappingProxyType(
-    {
-        "barcode": "Mã số mã vạch",
-        "base_standard": "Tiêu chuẩn",
-        "conformity": "Hợp chuẩn, hợp quy",
-        "ip": "Sở hữu công nghiệp",
-        "tbt": "Thông báo TBT",
-    }
-)
+TOPICS: tuple[str, ...] = ENQUIRY_TOPICS
+TOPIC_LABELS: Mapping[str, str] = SHORT_LABELS
 MARKETS: tuple[str, ...] = ("EU", "US", "CN", "JP", "KR", "ASEAN", "OTHER")
 MARKET_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -70,6 +63,11 @@ EPING_LINK = "https://epingalert.org/"  # the home page; per-notification links 
 CONTINUED_ROOM = 200  # room kept in every part for the "continued" heading of parts 2..n
 
 _WEEK = re.compile(r"^(\d{4})\s*[-/ ]?\s*W\s*(\d{1,2})$", re.IGNORECASE)
+_FRONT_MATTER_PROBLEMS = {
+    "missing": "thiếu phần đầu: tệp phải bắt đầu bằng dòng '---'",
+    "yaml": "YAML không hợp lệ: ",
+    "not_mapping": "cần các dòng dạng 'trường: giá trị'",
+}
 _FILE_FIELDS = ("title", "topic", "markets", "link", "deadline")
 _REQUIRED_FIELDS = ("title", "topic", "markets")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
@@ -353,20 +351,11 @@ def _load_item_file(file: Path, name: str, problems: list[Problem]) -> Item | No
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(name, "file", f"không đọc được tệp (cần lưu dạng UTF-8): {exc}"))
         return None
-    match = FRONT_MATTER.match(text.lstrip("\ufeff"))
-    if not match:
-        problems.append(
-            Problem(name, "front matter", "thiếu phần đầu: tệp phải bắt đầu bằng dòng '---'")
-        )
-        return None
     try:
-        meta = yaml.load(match.group(1), Loader=DatesAsText)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        reason = " ".join(str(exc).split())
-        problems.append(Problem(name, "front matter", f"YAML không hợp lệ: {reason}"))
-        return None
-    if not isinstance(meta, dict):
-        problems.append(Problem(name, "front matter", "cần các dòng dạng 'trường: giá trị'"))
+        meta, summary_text = frontmatter.split(text)
+    except frontmatter.FrontMatterError as error:
+        reason = _FRONT_MATTER_PROBLEMS[error.kind] + error.detail
+        problems.append(Problem(name, "front matter", reason))
         return None
 
     for key in meta:
@@ -397,7 +386,7 @@ def _load_item_file(file: Path, name: str, problems: list[Problem]) -> Item | No
                 "ví dụ 2027-01-24",
             )
 
-    summary = _nfc(match.group(2)).strip()
+    summary = _nfc(summary_text).strip()
     if not summary:
         problem("summary", "chưa có tóm tắt: viết tóm tắt ngay dưới dòng '---' thứ hai")
     elif len(summary) > SUMMARY_LIMIT:

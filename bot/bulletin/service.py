@@ -27,7 +27,8 @@ from bot.bulletin.items import (
 )
 from bot.config import Settings
 from bot.qa.knowledge import Problem
-from bot.store.bulletins import BulletinRepository, StoredItem
+from bot.store.bulletins import BulletinInfo, BulletinRepository, StoredItem, Subscription
+from bot.store.records import PersonRef
 
 
 def stored(item: Item) -> StoredItem:
@@ -159,3 +160,39 @@ class BulletinService:
         if not progress.pending:
             await asyncio.to_thread(self.repository.set_status, bulletin_id, "sent")
         return progress
+
+    # --- for the channels: async, each blocking call in a worker thread ------------------------
+
+    async def subscription_of(self, person_key: str) -> Subscription | None:
+        return await asyncio.to_thread(self.repository.subscription, person_key)
+
+    async def subscribe(
+        self, person: PersonRef, chat_id: int, topics: list[str], markets: list[str]
+    ) -> None:
+        await asyncio.to_thread(self.repository.subscribe, person, chat_id, topics, markets)
+
+    async def unsubscribe(self, person_key: str) -> bool:
+        """False when the person was not subscribed."""
+        return await asyncio.to_thread(self.repository.unsubscribe, person_key)
+
+    async def approve(self, bulletin_id: int, by: int | None = None) -> None:
+        await asyncio.to_thread(self.repository.set_status, bulletin_id, "approved", by)
+
+    async def recent(self, limit: int) -> list[BulletinInfo]:
+        return await asyncio.to_thread(self.repository.bulletins, limit)
+
+    async def find(self, bulletin_id: int) -> BulletinInfo | None:
+        return await asyncio.to_thread(self.repository.bulletin, bulletin_id)
+
+    async def draft(self, week: Week) -> tuple[int, list[Problem]]:
+        """The week's bulletin composed from the item files (see compose)."""
+        return await asyncio.to_thread(self.compose, week)
+
+    async def preview_of(self, bulletin_id: int, week: Week) -> list[str]:
+        return await asyncio.to_thread(self.preview, bulletin_id, week)
+
+    async def has_items(self, bulletin_id: int) -> bool:
+        return bool(await asyncio.to_thread(self.items, bulletin_id))
+
+    async def add(self, week: Week, item: Item) -> int:
+        return await asyncio.to_thread(self.add_item, week, item)

@@ -15,13 +15,14 @@ from bot.config import Agency, RetrievalSettings
 from bot.markdown import to_html, to_plain
 from bot.qa import wording
 from bot.qa.choice import Answer, Choice, Chooser, Clarify, NotCovered
-from bot.qa.knowledge import TOPIC_LABELS, Entry, KnowledgeBase
+from bot.qa.knowledge import Entry, KnowledgeBase
 from bot.qa.products import Product
 from bot.qa.reading import Reader, Reading
 from bot.qa.retrieval import SearchResult
 from bot.qa.text import tokens
 from bot.store.records import Turn
 from bot.templating import environment
+from bot.topics import TOPIC_LABELS
 
 Outcome = Literal["answered", "abstained"]
 # A question about a product's rules: about conformity (or no subject named), asking whether

@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from bot import frontmatter
 from bot.config import Agency, KnowledgeSettings
 from bot.qa.facets import FACETS_FILE, FacetError, Vocabulary, parse_vocabulary
 from bot.qa.glossary import Glossary, GlossaryError, load_glossary
@@ -23,16 +24,8 @@ from bot.qa.legal import LEGAL_DOCUMENTS_FILE, Registry, cited, load_registry
 from bot.qa.products import PRODUCTS_FILE, Catalogue, load_catalogue
 from bot.qa.retrieval import Document, Index, SearchResult
 from bot.qa.text import tokens
+from bot.topics import TOPICS
 
-TOPICS = ("barcode", "base_standard", "conformity", "ip", "tbt", "smalltalk")
-TOPIC_LABELS = {
-    "barcode": "Mã số mã vạch",
-    "base_standard": "Tiêu chuẩn cơ sở",
-    "conformity": "Công bố hợp chuẩn, hợp quy",
-    "ip": "Sở hữu công nghiệp",
-    "tbt": "Hàng rào kỹ thuật (TBT)",
-    "smalltalk": "Trò chuyện",
-}
 GLOSSARY_FILE = "glossary.yaml"
 OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
 MIN_QUESTIONS = 4
@@ -49,7 +42,11 @@ _FIGURE = re.compile(
     re.IGNORECASE,
 )
 _SOURCE_REFERENCE = re.compile(r"\b(?:Điều|Khoản|Phụ lục|Mục|Article|Annex)\b", re.IGNORECASE)
-FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
+_FRONT_MATTER_PROBLEMS = {
+    "missing": "missing: the file must start with '---'",
+    "yaml": "not valid YAML: ",
+    "not_mapping": "expected 'field: value' lines",
+}
 _ENGLISH = frozenset(
     [
         "how",
@@ -362,18 +359,12 @@ def _load_entry(
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(name, "file", f"cannot be read: {exc}"))
             return None
-    match = FRONT_MATTER.match(text.lstrip("\ufeff"))
-    if not match:
-        problems.append(Problem(name, "front matter", "missing: the file must start with '---'"))
-        return None
     try:
-        meta = yaml.load(match.group(1), Loader=DatesAsText)
-    except yaml.YAMLError as exc:
-        reason = " ".join(str(exc).split())
-        problems.append(Problem(name, "front matter", f"not valid YAML: {reason}"))
-        return None
-    if not isinstance(meta, dict):
-        problems.append(Problem(name, "front matter", "expected 'field: value' lines"))
+        meta, answer = frontmatter.split(text)
+    except frontmatter.FrontMatterError as error:
+        problems.append(
+            Problem(name, "front matter", _FRONT_MATTER_PROBLEMS[error.kind] + error.detail)
+        )
         return None
 
     for key in meta:
@@ -418,8 +409,8 @@ def _load_entry(
     elif reviewed and (today - reviewed).days > settings.stale_after_days:
         problem("reviewed", f"last reviewed {reviewed.isoformat()}: review it again", True)
 
-    body = _render_body(match.group(2), agency, renderer, problem)
-    for unset in sorted(set(_AGENCY_FIELD.findall(match.group(2))) & set(agency.missing())):
+    body = _render_body(answer, agency, renderer, problem)
+    for unset in sorted(set(_AGENCY_FIELD.findall(answer)) & set(agency.missing())):
         problem(
             "answer",
             f"uses agency.{unset}, which config.toml does not set: that part shows nothing "
@@ -516,14 +507,6 @@ def _load_vocabulary(path: Path, glossary: Glossary, problems: list[Problem]) ->
         field_name, _, reason = rest.partition(": ")
         problems.append(Problem(file, field_name, reason or rest))
     return Vocabulary()
-
-
-class DatesAsText(yaml.SafeLoader):
-    """Safe YAML that leaves dates as text, so "2026-13-01" is reported on its own field
-    (PyYAML's own date parsing raises a bare ValueError for the whole file)."""
-
-
-DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: str(node.value))
 
 
 def _display(file: Path, root: Path) -> str:

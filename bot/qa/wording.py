@@ -3,7 +3,8 @@ staff-facing reviewers can read and change the wording in one place."""
 
 from __future__ import annotations
 
-SCOPE = "mã số mã vạch, tiêu chuẩn cơ sở, công bố hợp chuẩn/hợp quy, sở hữu công nghiệp, TBT"
+from bot.topics import SCOPE
+
 NOT_SURE = "Xin lỗi, tôi **chưa chắc chắn** về câu trả lời cho câu hỏi này."
 MAYBE = "Có thể bạn muốn hỏi về:"
 OUT_OF_SCOPE = f"Câu hỏi này nằm ngoài các lĩnh vực tôi được giao hỗ trợ ({SCOPE})."

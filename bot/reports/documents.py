@@ -30,7 +30,6 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine, or_, select
 
 from bot.clock import to_vietnam
-from bot.qa.knowledge import TOPIC_LABELS
 from bot.reports.stats import QuarterStats
 from bot.store.database import reading
 from bot.store.models import Consultation, Organisation
@@ -38,6 +37,7 @@ from bot.templating import (
     environment,
     format_number,
 )
+from bot.topics import TOPIC_LABELS
 
 SECTION_TEMPLATE = "report_section.txt.j2"
 MESSAGE_TEMPLATE = "stats_message.html.j2"

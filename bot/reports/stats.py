@@ -21,12 +21,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.clock import to_utc, to_vietnam
-from bot.qa.knowledge import TOPICS
 from bot.store.database import reading
 from bot.store.models import Bulletin, Consultation, Delivery
+from bot.topics import ENQUIRY_TOPICS
 
 # Topics that count as enquiries, in report order; small talk is not an enquiry.
-REPORT_TOPICS: tuple[str, ...] = tuple(topic for topic in TOPICS if topic != "smalltalk")
+REPORT_TOPICS: tuple[str, ...] = ENQUIRY_TOPICS
 TOP_ENTRIES = 5
 ROMAN = ("I", "II", "III", "IV")
 _NO_TITLES: Mapping[str, str] = MappingProxyType({})

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import yaml
 from rapidfuzz import fuzz
 
+from bot import frontmatter
 from bot.qa.knowledge import OUT_OF_SCOPE_FILE
 from bot.qa.text import tokens
 
@@ -73,9 +74,12 @@ def add_phrasing(entry_file: Path, question: str) -> str:
     if not question:
         raise CurationError("Câu hỏi trống.")
     match = re.match(r"\A(---[ \t]*\r?\n)(.*?)(\r?\n---[ \t]*(?:\r?\n|\Z))", original, re.DOTALL)
-    if match is None:
+    try:  # the same reader as loading, then the block itself is edited line by line
+        meta: Any = frontmatter.split(original)[0]
+    except frontmatter.FrontMatterError:
+        meta = None
+    if match is None or meta is None:
         raise CurationError(f"{entry_file.name}: không tìm thấy phần đầu (front matter).")
-    meta: Any = yaml.safe_load(match.group(2))
     existing = meta.get("questions") if isinstance(meta, dict) else None
     if not isinstance(existing, list):
         raise CurationError(f"{entry_file.name}: trường questions không phải danh sách.")

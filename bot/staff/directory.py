@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.config import StaffSettings
 from bot.store.repository import StaffRepository
 
@@ -49,3 +51,15 @@ class StaffDirectory:
 
     def configured(self, user_id: int) -> bool:
         return user_id in self.settings.staff_ids or user_id in self.settings.admin_ids
+
+    # --- for the channels: async, the database in a worker thread ----------------------------
+
+    async def reread(self) -> None:
+        """Staff added or removed in the bot, from the database."""
+        await asyncio.to_thread(self.refresh)
+
+    async def appoint(self, user_id: int, name: str, by: int, role: str = "staff") -> None:
+        await asyncio.to_thread(self.add, user_id, name, by, role)
+
+    async def dismiss(self, user_id: int) -> bool:
+        return await asyncio.to_thread(self.remove, user_id)

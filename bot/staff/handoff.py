@@ -6,8 +6,8 @@ import datetime as dt
 from html import escape
 
 from bot.clock import to_vietnam
-from bot.qa.knowledge import TOPIC_LABELS
 from bot.store.records import ThreadInfo
+from bot.topics import TOPIC_LABELS
 
 QUESTION_PREVIEW = 300
 

@@ -323,9 +323,10 @@ class Inbox:
                 )
         return [waiting[k] for k in sorted(waiting) if k not in handled]
 
-    async def flush(self) -> None:
-        """Move what waits in the file into the database, once it is back."""
-        if time.monotonic() < self._down_until:
+    async def flush(self, now: bool = False) -> None:
+        """Move what waits in the file into the database, once it is back (`now`: try even
+        while it is presumed down, as at shutdown; a slow moment should not outlive us)."""
+        if not now and time.monotonic() < self._down_until:
             return
         lines = await on_file_thread(self.file.take)
         if not lines:
