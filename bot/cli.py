@@ -318,7 +318,7 @@ def _bulletin_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bulletin_preview(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.bulletin.items import html_to_text
+    from bot.bulletin.render import html_to_text
 
     if problem := _schema_problem(settings):
         print(problem, file=sys.stderr)

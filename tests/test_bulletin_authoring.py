@@ -10,6 +10,7 @@ import jinja2
 import pytest
 from openpyxl import Workbook
 
+from bot.bulletin.eping import import_eping, market_of
 from bot.bulletin.items import (
     MARKET_LABELS,
     MARKETS,
@@ -18,13 +19,10 @@ from bot.bulletin.items import (
     Item,
     Week,
     by_deadline,
-    import_eping,
     load_week_folder,
-    market_of,
     matching,
-    render,
-    render_text,
 )
+from bot.bulletin.render import render, render_text
 from bot.messages import LIMIT
 from bot.qa.knowledge import Problem
 from tests.conftest import DATA, ROOT

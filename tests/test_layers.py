@@ -64,3 +64,13 @@ def test_the_store_importing_a_capability_is_caught(tmp_path: Path) -> None:
     result = lint(tree)
     assert result.returncode != 0
     assert "bot.store.spool -> bot.qa.answers" in result.stdout
+
+
+def test_a_query_outside_the_store_is_caught(tmp_path: Path) -> None:
+    tree = copy_of_the_code(tmp_path)
+    module = tree / "bot" / "reports" / "stats.py"
+    text = module.read_text(encoding="utf-8")
+    module.write_text(text + "\nfrom sqlalchemy import select  # noqa\n")
+    result = lint(tree)
+    assert result.returncode != 0
+    assert "SQL lives in the store" in result.stdout

@@ -16,7 +16,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.bulletin.items import EPING_COLUMNS, Week, import_eping, load_week_folder
+from bot.bulletin.eping import EPING_COLUMNS, import_eping
+from bot.bulletin.items import Week, load_week_folder
 from bot.people.profile import InvalidInput, normalise_name, normalise_phone, normalise_tax_code
 from bot.qa.answers import Answerer
 from bot.qa.knowledge import KnowledgeBase, load_knowledge

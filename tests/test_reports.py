@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 
 from bot.reports.documents import (
     chart_png,
-    consultation_rows,
     export_files,
     report_sentences,
     summary_html,
@@ -27,6 +26,7 @@ from bot.reports.documents import (
 )
 from bot.reports.stats import Quarter, QuarterStats, TopEntry, quarter_stats
 from bot.store.database import create_database_engine
+from bot.store.statistics import consultation_rows
 from bot.templating import (
     TEMPLATES,
     format_duration,

@@ -16,15 +16,9 @@ from bot.bulletin.delivery import (
     Render,
     Sender,
 )
-from bot.bulletin.items import (
-    WHOLE_FILE,
-    Item,
-    Week,
-    import_eping,
-    load_week_folder,
-    matching,
-    render,
-)
+from bot.bulletin.eping import WHOLE_FILE, import_eping
+from bot.bulletin.items import Item, Week, load_week_folder, matching
+from bot.bulletin.render import render
 from bot.config import Settings
 from bot.qa.knowledge import Problem
 from bot.store.bulletins import BulletinInfo, BulletinRepository, StoredItem, Subscription

@@ -7,12 +7,15 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.reports.documents import chart_png, consultation_rows, export_files, write_report
+from bot.reports.documents import chart_png, export_files, write_report
 from bot.reports.stats import Quarter, QuarterStats, quarter_stats
+from bot.store.statistics import consultation_rows
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine  # a type only: the queries live in bot/store
 
 
 class ReportDesk:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from docx import Document
@@ -27,17 +27,17 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Engine, or_, select
 
-from bot.clock import to_vietnam
 from bot.reports.stats import QuarterStats
-from bot.store.database import reading
-from bot.store.models import Consultation, Organisation
+from bot.store.statistics import ConsultationRow, consultation_rows
 from bot.templating import (
     environment,
     format_number,
 )
 from bot.topics import TOPIC_LABELS
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine  # a type only: the queries live in bot/store
 
 SECTION_TEMPLATE = "report_section.txt.j2"
 MESSAGE_TEMPLATE = "stats_message.html.j2"
@@ -290,70 +290,6 @@ def chart_png(stats: QuarterStats, templates: Path | None = None) -> bytes:
 
 
 # --- consultation rows -------------------------------------------------------------------------
-
-
-class ConsultationRow(TypedDict):
-    """One consultation as staff see it in the export (time in Vietnam)."""
-
-    time: dt.datetime
-    channel: str
-    question: str
-    topic: str | None
-    entry_id: str | None
-    confidence: float
-    outcome: str
-    feedback: str | None
-    organisation: str | None
-    tax_code: str | None
-
-
-def consultation_rows(
-    engine: Engine,
-    start_utc: dt.datetime,
-    end_utc: dt.datetime,
-    *,
-    include_smalltalk: bool = False,
-) -> list[ConsultationRow]:
-    """Consultations created in [start_utc, end_utc), oldest first.
-
-    Small talk is left out by default so that the rows add up to the statistics.
-    """
-    query = (
-        select(
-            Consultation.created_at,
-            Consultation.channel,
-            Consultation.question,
-            Consultation.topic,
-            Consultation.entry_id,
-            Consultation.confidence,
-            Consultation.outcome,
-            Consultation.feedback,
-            Organisation.name,
-            Organisation.tax_code,
-        )
-        .select_from(Consultation)
-        .outerjoin(Organisation, Organisation.id == Consultation.organisation_id)
-        .where(Consultation.created_at >= start_utc, Consultation.created_at < end_utc)
-        .order_by(Consultation.created_at, Consultation.id)
-    )
-    if not include_smalltalk:
-        query = query.where(or_(Consultation.topic.is_(None), Consultation.topic != "smalltalk"))
-    with reading(engine).connect() as connection:
-        return [
-            ConsultationRow(
-                time=to_vietnam(row[0]),
-                channel=row[1],
-                question=row[2],
-                topic=row[3],
-                entry_id=row[4],
-                confidence=float(row[5]),
-                outcome=row[6],
-                feedback=row[7],
-                organisation=row[8],
-                tax_code=row[9],
-            )
-            for row in connection.execute(query)
-        ]
 
 
 def _display_values(row: ConsultationRow, labels: Labels) -> list[Any]:

@@ -14,16 +14,14 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
-
-from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import InstrumentedAttribute
+from typing import TYPE_CHECKING
 
 from bot.clock import to_utc, to_vietnam
-from bot.store.database import reading
-from bot.store.models import Bulletin, Consultation, Delivery
+from bot.store.statistics import PeriodCounts, period_counts, statistics_reader
 from bot.topics import ENQUIRY_TOPICS
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine  # a type only: the queries live in bot/store
 
 # Topics that count as enquiries, in report order; small talk is not an enquiry.
 REPORT_TOPICS: tuple[str, ...] = ENQUIRY_TOPICS
@@ -174,6 +172,12 @@ class QuarterStats:
         return (self.enquiries - self.previous.enquiries) / self.previous.enquiries
 
 
+def _topic_keys(seen: set[str | None]) -> list[str | None]:
+    """Report topics first, then any topic the log knows and this code does not, then None."""
+    unknown = sorted(topic for topic in seen if topic is not None and topic not in REPORT_TOPICS)
+    return [*REPORT_TOPICS, *unknown, None]
+
+
 def quarter_stats(
     engine: Engine,
     quarter: Quarter,
@@ -181,140 +185,40 @@ def quarter_stats(
     with_previous: bool = True,
 ) -> QuarterStats:
     """Compute the quarter's figures (and the previous quarter's, for the comparison)."""
-    with reading(engine).connect() as connection:
-        current = _compute(connection, quarter, titles)
+    with statistics_reader(engine) as connection:
+        current = _figures(period_counts(connection, quarter.start, quarter.end), quarter, titles)
         if with_previous:
-            current.previous = _compute(connection, quarter.previous(), titles)
+            previous = quarter.previous()
+            counts = period_counts(connection, previous.start, previous.end)
+            current.previous = _figures(counts, previous, titles)
     return current
 
 
-def _in_period(column: InstrumentedAttribute[Any], quarter: Quarter) -> ColumnElement[bool]:
-    return and_(column >= quarter.start, column < quarter.end)
-
-
-def _enquiries(quarter: Quarter) -> ColumnElement[bool]:
-    return and_(
-        _in_period(Consultation.created_at, quarter),
-        or_(Consultation.topic.is_(None), Consultation.topic != "smalltalk"),
-    )
-
-
-def _topic_keys(seen: set[str | None]) -> list[str | None]:
-    """Report topics first, then any topic the log knows and this code does not, then None."""
-    unknown = sorted(topic for topic in seen if topic is not None and topic not in REPORT_TOPICS)
-    return [*REPORT_TOPICS, *unknown, None]
-
-
-def _compute(connection: Connection, quarter: Quarter, titles: Mapping[str, str]) -> QuarterStats:
-    where = _enquiries(quarter)
-    # Organisation ids are negated so they never collide with person ids.
-    asker = case(
-        (Consultation.organisation_id.is_not(None), -Consultation.organisation_id),
-        else_=Consultation.person_id,
-    )
-
-    per_topic = connection.execute(
-        select(
-            Consultation.topic,
-            func.count(Consultation.id),
-            func.count(asker.distinct()),
-        )
-        .where(where)
-        .group_by(Consultation.topic)
-    ).all()
-    keys = _topic_keys({row[0] for row in per_topic})
+def _figures(counts: PeriodCounts, quarter: Quarter, titles: Mapping[str, str]) -> QuarterStats:
+    keys = _topic_keys({topic for topic, _, _ in counts.per_topic})
     by_topic: dict[str | None, int] = dict.fromkeys(keys, 0)
     askers_by_topic: dict[str | None, int] = dict.fromkeys(keys, 0)
-    for topic, count, askers in per_topic:
-        by_topic[topic] = int(count)
-        askers_by_topic[topic] = int(askers)
-
-    totals = connection.execute(
-        select(
-            func.count(Consultation.id),
-            func.count(Consultation.person_id.distinct()),
-            func.count(Consultation.organisation_id.distinct()),
-            func.count(asker.distinct()),
-        ).where(where)
-    ).one()
-
-    outcomes: Counter[str] = Counter()
-    for outcome, count in connection.execute(
-        select(Consultation.outcome, func.count(Consultation.id))
-        .where(where)
-        .group_by(Consultation.outcome)
-    ):
-        outcomes[outcome] = int(count)
-
-    feedback: Counter[str] = Counter()
-    for value, count in connection.execute(
-        select(Consultation.feedback, func.count(Consultation.id))
-        .where(where, Consultation.feedback.is_not(None))
-        .group_by(Consultation.feedback)
-    ):
-        if value is not None:
-            feedback[value] = int(count)
-
+    for topic, count, askers in counts.per_topic:
+        by_topic[topic] = count
+        askers_by_topic[topic] = askers
     # Months are cut in Vietnam time; bucketing in Python keeps SQLite and PostgreSQL alike.
     by_month: dict[int, dict[str | None, int]] = {
         month: dict.fromkeys(keys, 0) for month in quarter.months
     }
-    for created_at, topic in connection.execute(
-        select(Consultation.created_at, Consultation.topic).where(where)
-    ):
+    for created_at, topic in counts.moments:
         by_month[to_vietnam(created_at).month][topic] += 1
-
-    waits = [
-        answered_at - handed_at
-        for handed_at, answered_at in connection.execute(
-            select(Consultation.handed_off_at, Consultation.staff_answered_at).where(
-                where,
-                Consultation.outcome == "staff_answered",
-                Consultation.handed_off_at.is_not(None),
-                Consultation.staff_answered_at.is_not(None),
-            )
-        )
-        if handed_at is not None and answered_at is not None
-    ]
-    median_wait = (
-        dt.timedelta(seconds=statistics.median(wait.total_seconds() for wait in waits))
-        if waits
-        else None
-    )
-
-    entries: defaultdict[str, list[TopEntry]] = defaultdict(list)
-    for topic, entry_id, count in connection.execute(
-        select(Consultation.topic, Consultation.entry_id, func.count(Consultation.id))
-        .where(where, Consultation.topic.is_not(None), Consultation.entry_id.is_not(None))
-        .group_by(Consultation.topic, Consultation.entry_id)
-    ):
-        if topic is not None and entry_id is not None:
-            entries[topic].append(TopEntry(entry_id, titles.get(entry_id, entry_id), int(count)))
-    top_entries = {
-        topic: sorted(entries[topic], key=lambda e: (-e.count, e.entry_id))[:TOP_ENTRIES]
-        for topic in keys
-        if topic is not None and topic in entries
-    }
-
-    bulletins = connection.execute(
-        select(func.count(Bulletin.id)).where(
-            Bulletin.status == "sent", _in_period(Bulletin.finished_at, quarter)
-        )
-    ).scalar_one()
-    recipients = connection.execute(
-        select(func.count(Delivery.id)).where(
-            Delivery.status == "sent", _in_period(Delivery.sent_at, quarter)
-        )
-    ).scalar_one()
-
+    waits = [wait.total_seconds() for wait in counts.waits]
+    median_wait = dt.timedelta(seconds=statistics.median(waits)) if waits else None
+    outcomes: Counter[str] = Counter(counts.outcomes)
+    feedback: Counter[str] = Counter(counts.feedback)
     return QuarterStats(
         quarter=quarter,
-        enquiries=int(totals[0]),
+        enquiries=counts.enquiries,
         by_topic=by_topic,
         by_month=by_month,
-        people=int(totals[1]),
-        organisations=int(totals[2]),
-        askers=int(totals[3]),
+        people=counts.people,
+        organisations=counts.organisations,
+        askers=counts.askers,
         askers_by_topic=askers_by_topic,
         answered_by_bot=outcomes["answered"],
         answered_by_staff=outcomes["staff_answered"],
@@ -323,7 +227,20 @@ def _compute(connection: Connection, quarter: Quarter, titles: Mapping[str, str]
         median_staff_answer=median_wait,
         helpful=feedback["helpful"],
         not_helpful=feedback["not_helpful"],
-        top_entries=top_entries,
-        bulletins=int(bulletins),
-        bulletin_recipients=int(recipients),
+        top_entries=_top_entries(counts.entries, keys, titles),
+        bulletins=counts.bulletins,
+        bulletin_recipients=counts.recipients,
     )
+
+
+def _top_entries(
+    found: list[tuple[str, str, int]], keys: list[str | None], titles: Mapping[str, str]
+) -> dict[str, list[TopEntry]]:
+    entries: defaultdict[str, list[TopEntry]] = defaultdict(list)
+    for topic, entry_id, count in found:
+        entries[topic].append(TopEntry(entry_id, titles.get(entry_id, entry_id), count))
+    return {
+        topic: sorted(entries[topic], key=lambda e: (-e.count, e.entry_id))[:TOP_ENTRIES]
+        for topic in keys
+        if topic is not None and topic in entries
+    }
