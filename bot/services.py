@@ -25,8 +25,8 @@ from bot.store.bulletins import BulletinRepository
 from bot.store.database import create_database_engine
 from bot.store.inbox import Inbox, InboxFile, InboxStore
 from bot.store.log import ConsultationLog
-from bot.store.repository import StaffRepository
 from bot.store.spool import Spool
+from bot.store.staff_repository import StaffRepository
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,19 @@ from handlers import (
     review,
     staff,
     start,
+    subscriptions,
 )
 
-HANDLER_MODULES = (staff, start, handoff, profile, bulletin, questions, review, other)
+HANDLER_MODULES = (
+    staff,
+    start,
+    handoff,
+    profile,
+    subscriptions,
+    bulletin,
+    questions,
+    review,
+    other,
+)
 
 __all__ = ["HANDLER_MODULES", "errors"]

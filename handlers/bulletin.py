@@ -1,5 +1,5 @@
-"""The weekly TBT bulletin in Telegram: subscriptions for businesses (/dangky, /caidat,
-/huydangky, the unsubscribe button) and authoring and sending for staff (/bantin ...).
+"""The weekly TBT bulletin in Telegram for staff: authoring and sending (/bantin ...), the
+weekly approval; businesses subscribe in handlers/subscriptions.py.
 
 Sending runs as a background task with its own HTTP connections, so answers keep flowing.
 """
@@ -19,7 +19,6 @@ from telegram.ext import (
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     MessageHandler,
     filters,
@@ -30,12 +29,11 @@ from bot.bulletin.items import MARKET_LABELS, MARKETS, TOPIC_LABELS, TOPICS, Ite
 from bot.bulletin.service import BulletinService
 from bot.clock import vietnam_today
 from bot.store.records import DatabaseUnavailable
-from handlers.common import Context, person_of, services
+from handlers.common import Context, services
 from handlers.sender import TelegramSender
 from handlers.staff import NOT_PERMITTED, register_staff_command
 
 log = logging.getLogger(__name__)
-CHOICE = "bulletin_choice"
 DRAFT = "bulletin_item"
 TASK = "broadcast_task"
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -46,98 +44,6 @@ STATUS_LABELS = {
 
 def bulletins(context: Context) -> BulletinService:
     return services(context).bulletins
-
-
-# --- subscriptions ----------------------------------------------------------------------------
-
-
-def choice_keyboard(topics: set[str], markets: set[str]) -> InlineKeyboardMarkup:
-    def mark(on: bool) -> str:
-        return "✅ " if on else "⬜ "
-
-    topic_buttons = [
-        InlineKeyboardButton(mark(t in topics) + TOPIC_LABELS[t], callback_data=f"bt:t:{t}")
-        for t in TOPICS
-    ]
-    market_buttons = [
-        InlineKeyboardButton(mark(m in markets) + MARKET_LABELS[m], callback_data=f"bt:m:{m}")
-        for m in MARKETS
-    ]
-    rows = [topic_buttons[i : i + 2] for i in range(0, len(topic_buttons), 2)]
-    rows += [market_buttons[i : i + 3] for i in range(0, len(market_buttons), 3)]
-    rows.append([InlineKeyboardButton("💾 Lưu lựa chọn", callback_data="bt:save")])
-    return InlineKeyboardMarkup(rows)
-
-
-CHOOSE_TEXT = (
-    "<b>Bản tin TBT hằng tuần</b>: thông báo mới của WTO từ các thị trường xuất khẩu, thay đổi "
-    "tiêu chuẩn, quy chuẩn, thủ tục trong nước và các hạn góp ý.\n\n"
-    "Chọn <b>chủ đề</b> (hàng trên) và <b>thị trường</b> (hàng dưới) bạn quan tâm, rồi bấm "
-    "“Lưu lựa chọn”."
-)
-
-
-async def subscribe(update: Update, context: Context) -> None:
-    """/dangky and /caidat: choose topics and markets with toggle buttons."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None or context.user_data is None:
-        return
-    current = await bulletins(context).subscription_of(person_of(user).key)
-    if current and current.active:
-        topics, markets = set(current.topics or TOPICS), set(current.markets or MARKETS)
-    else:
-        topics, markets = set(TOPICS), set(MARKETS)
-    context.user_data[CHOICE] = {"topics": topics, "markets": markets}
-    await message.chat.send_message(CHOOSE_TEXT, reply_markup=choice_keyboard(topics, markets))
-
-
-async def on_choice(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None or query.data is None or query.from_user is None or query.message is None:
-        return
-    data = context.user_data if context.user_data is not None else {}
-    choice = data.setdefault(CHOICE, {"topics": set(TOPICS), "markets": set(MARKETS)})
-    _, kind, *rest = query.data.split(":")
-    if kind in ("t", "m"):
-        bucket = choice["topics" if kind == "t" else "markets"]
-        bucket.symmetric_difference_update({rest[0]})
-        await query.answer()
-        await query.edit_message_reply_markup(choice_keyboard(choice["topics"], choice["markets"]))
-        return
-    if not choice["topics"] or not choice["markets"]:
-        await query.answer("Chọn ít nhất một chủ đề và một thị trường.", show_alert=True)
-        return
-    topics = [t for t in TOPICS if t in choice["topics"]]
-    markets = [m for m in MARKETS if m in choice["markets"]]
-    await bulletins(context).subscribe(
-        person_of(query.from_user), query.message.chat.id, topics, markets
-    )
-    data.pop(CHOICE, None)
-    await query.answer("Đã lưu.")
-    chosen_topics = ", ".join(TOPIC_LABELS[t].lower() for t in topics)
-    chosen_markets = ", ".join(MARKET_LABELS[m] for m in markets)
-    await query.message.chat.send_message(
-        "Đã đăng ký nhận bản tin TBT hằng tuần.\n"
-        f"Chủ đề: {escape(chosen_topics)}.\nThị trường: {escape(chosen_markets)}.\n"
-        "Đổi lựa chọn bằng /caidat, hủy bằng /huydangky hoặc nút ở cuối mỗi bản tin."
-    )
-
-
-async def unsubscribe(update: Update, context: Context) -> None:
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    done = await bulletins(context).unsubscribe(person_of(user).key)
-    text = "Đã hủy nhận bản tin TBT." if done else "Bạn chưa đăng ký nhận bản tin TBT."
-    await message.chat.send_message(text + " Đăng ký lại bất cứ lúc nào bằng /dangky.")
-
-
-async def on_unsubscribe_button(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        return
-    await bulletins(context).unsubscribe(person_of(query.from_user).key)
-    await query.answer("Đã hủy nhận bản tin TBT. Đăng ký lại bằng /dangky.", show_alert=True)
 
 
 # --- staff: /bantin ---------------------------------------------------------------------------
@@ -488,10 +394,6 @@ def schedule(application: Application) -> None:  # type: ignore[type-arg]
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(CommandHandler(("dangky", "caidat"), subscribe))
-    application.add_handler(CommandHandler("huydangky", unsubscribe))
-    application.add_handler(CallbackQueryHandler(on_unsubscribe_button, pattern=r"^bt:unsub$"))
-    application.add_handler(CallbackQueryHandler(on_choice, pattern=r"^bt:(t|m|save)"))
     application.add_handler(CallbackQueryHandler(on_approve, pattern=r"^bt:ok:"))
     application.add_handler(CallbackQueryHandler(on_item_button, pattern=r"^bt:(it|im|imok|skip)"))
     register_staff_command(application, "bantin", bantin)

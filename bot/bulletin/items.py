@@ -247,13 +247,7 @@ def _load_item_file(file: Path, name: str, problems: list[Problem]) -> Item | No
         problems.append(Problem(name, "front matter", reason))
         return None
 
-    for key in meta:
-        if key not in _FILE_FIELDS:
-            problem(str(key), f"trường lạ; chỉ dùng: {', '.join(_FILE_FIELDS)}")
-    for key in _REQUIRED_FIELDS:
-        if key not in meta or (key != "markets" and _text(meta[key]) == ""):
-            problem(key, "thiếu trường này")
-
+    _check_fields(meta, problem)
     title = _text(meta.get("title"))
     if len(title) > TITLE_LIMIT:
         problem("title", f"dài {len(title)} ký tự, quá {TITLE_LIMIT}: hãy rút gọn")
@@ -264,24 +258,8 @@ def _load_item_file(file: Path, name: str, problems: list[Problem]) -> Item | No
     link = _text(meta.get("link")) or None
     if link is not None and not is_web_link(link):
         problem("link", f"«{link}» phải là địa chỉ web bắt đầu bằng http:// hoặc https://")
-    deadline = None
-    if _text(meta.get("deadline")):
-        try:
-            deadline = parse_day(meta.get("deadline"))
-        except ValueError:
-            problem(
-                "deadline",
-                f"«{meta.get('deadline')}» không phải ngày; ghi theo dạng YYYY-MM-DD, "
-                "ví dụ 2027-01-24",
-            )
-
-    summary = nfc_text(summary_text).strip()
-    if not summary:
-        problem("summary", "chưa có tóm tắt: viết tóm tắt ngay dưới dòng '---' thứ hai")
-    elif len(summary) > SUMMARY_LIMIT:
-        limit = f"{SUMMARY_LIMIT:,}".replace(",", ".")
-        problem("summary", f"tóm tắt dài {len(summary)} ký tự, quá {limit}: hãy rút gọn")
-
+    deadline = _deadline(meta.get("deadline"), problem)
+    summary = _summary(summary_text, problem)
     problems.extend(found)
     if found:
         return None
@@ -295,6 +273,38 @@ def _load_item_file(file: Path, name: str, problems: list[Problem]) -> Item | No
         source="file",
         source_ref=name,
     )
+
+
+def _check_fields(meta: dict[str, Any], problem: Any) -> None:
+    for key in meta:
+        if key not in _FILE_FIELDS:
+            problem(str(key), f"trường lạ; chỉ dùng: {', '.join(_FILE_FIELDS)}")
+    for key in _REQUIRED_FIELDS:
+        if key not in meta or (key != "markets" and _text(meta[key]) == ""):
+            problem(key, "thiếu trường này")
+
+
+def _deadline(value: Any, problem: Any) -> dt.date | None:
+    if not _text(value):
+        return None
+    try:
+        return parse_day(value)
+    except ValueError:
+        problem(
+            "deadline",
+            f"«{value}» không phải ngày; ghi theo dạng YYYY-MM-DD, ví dụ 2027-01-24",
+        )
+        return None
+
+
+def _summary(text: str, problem: Any) -> str:
+    summary = nfc_text(text).strip()
+    if not summary:
+        problem("summary", "chưa có tóm tắt: viết tóm tắt ngay dưới dòng '---' thứ hai")
+    elif len(summary) > SUMMARY_LIMIT:
+        limit = f"{SUMMARY_LIMIT:,}".replace(",", ".")
+        problem("summary", f"tóm tắt dài {len(summary)} ký tự, quá {limit}: hãy rút gọn")
+    return summary
 
 
 def _file_markets(value: Any, problem: Any) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.store.records import PersonRef, Profile
-from bot.store.repository import StaffRepository
+from bot.store.staff_repository import StaffRepository
 
 
 class Profiles:

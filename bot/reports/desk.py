@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.reports.documents import chart_png, export_files, write_report
+from bot.reports.documents import chart_png, write_report
+from bot.reports.export import export_files
 from bot.reports.stats import Quarter, QuarterStats, quarter_stats
 from bot.store.statistics import consultation_rows
 

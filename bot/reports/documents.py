@@ -7,16 +7,13 @@ staff command and the command line both call these functions.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
@@ -24,86 +21,28 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from bot.reports.export import fill_rows_sheet, sheet_name
+from bot.reports.labels import Labels, environment_for, load_labels
 from bot.reports.stats import QuarterStats
-from bot.store.statistics import ConsultationRow, consultation_rows
+from bot.store.statistics import ConsultationRow
 from bot.templating import (
-    environment,
     format_number,
 )
 from bot.topics import TOPIC_LABELS
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine  # a type only: the queries live in bot/store
+    pass  # a type only: the queries live in bot/store
 
 SECTION_TEMPLATE = "report_section.txt.j2"
 MESSAGE_TEMPLATE = "stats_message.html.j2"
-LABELS_TEMPLATE = "report_labels.txt.j2"
 TELEGRAM_LIMIT = 4000
 TITLE_CHARS = 80  # longer entry titles are cut in the Telegram message
 DATE = "%d/%m/%Y"
-CSV_TIME = "%Y-%m-%d %H:%M:%S"
-XLSX_TIME = "dd/mm/yyyy hh:mm:ss"
-# Spreadsheet programs run cells starting with these as formulas (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Key figures that are fractions, shown as percentages in the workbook.
 PERCENT_FIGURES = frozenset({"helpful_ratio", "change"})
-ROW_KEYS = (
-    "time",
-    "channel",
-    "question",
-    "topic",
-    "entry_id",
-    "confidence",
-    "outcome",
-    "feedback",
-    "organisation",
-    "tax_code",
-)
-
-
-# --- numbers as Vietnamese text ----------------------------------------------------------------
-
-
-# --- templates ---------------------------------------------------------------------------------
-
-
-def _environment(templates: Path | None) -> jinja2.Environment:
-    return environment(templates)
-
-
-@dataclass(frozen=True)
-class Labels:
-    """Wording of the files and the chart, read from report_labels.txt.j2."""
-
-    values: Mapping[str, Any]
-
-    def __getitem__(self, name: str) -> str:
-        return str(self.values[name]).strip()
-
-    def mapping(self, name: str) -> dict[str, str]:
-        return {str(key): str(value) for key, value in self.values[name].items()}
-
-    def month(self, month: int) -> str:
-        return str(self.values["month_name"](month)).strip()
-
-    def topic(self, topic: str | None) -> str:
-        if topic is None:
-            return self["unclassified"]
-        return TOPIC_LABELS.get(topic, topic)
-
-
-def load_labels(
-    templates: Path | None = None, quarter_label: str = "", agency_name: str = ""
-) -> Labels:
-    """Read the wording staff keep in report_labels.txt.j2 (its top-level `set`s)."""
-    template = _environment(templates).get_template(LABELS_TEMPLATE)
-    module = template.make_module({"quarter_label": quarter_label, "agency_name": agency_name})
-    values = {name: getattr(module, name) for name in dir(module) if not name.startswith("_")}
-    return Labels(values)
 
 
 @dataclass(frozen=True)
@@ -225,14 +164,14 @@ def _paragraphs(text: str) -> list[str]:
 def report_sentences(stats: QuarterStats, agency_name: str, templates: Path | None = None) -> str:
     """The report section for the quarter, paragraphs separated by a blank line."""
     labels = load_labels(templates, stats.quarter.label, agency_name)
-    template = _environment(templates).get_template(SECTION_TEMPLATE)
+    template = environment_for(templates).get_template(SECTION_TEMPLATE)
     return "\n\n".join(_paragraphs(template.render(_context(stats, agency_name, labels))))
 
 
 def summary_html(stats: QuarterStats, templates: Path | None = None) -> str:
     """The statistics message for staff on Telegram (only <b> and <i>, under 4,000 chars)."""
     labels = load_labels(templates, stats.quarter.label)
-    template = _environment(templates).get_template(MESSAGE_TEMPLATE)
+    template = environment_for(templates).get_template(MESSAGE_TEMPLATE)
     longest = max((len(entries) for entries in stats.top_entries.values()), default=0)
     text = ""
     # Drop frequent questions one rank at a time until the message fits.
@@ -287,97 +226,6 @@ def chart_png(stats: QuarterStats, templates: Path | None = None) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
-
-
-# --- consultation rows -------------------------------------------------------------------------
-
-
-def _display_values(row: ConsultationRow, labels: Labels) -> list[Any]:
-    """A row in the order of ROW_KEYS, codes replaced by the wording staff read."""
-    channels = labels.mapping("channels")
-    outcomes = labels.mapping("outcomes")
-    feedback = labels.mapping("feedback")
-    return [
-        row["time"],
-        channels.get(row["channel"], row["channel"]),
-        row["question"],
-        labels.topic(row["topic"]),
-        row["entry_id"] or "",
-        round(row["confidence"], 3),
-        outcomes.get(row["outcome"], row["outcome"]),
-        feedback.get(row["feedback"], row["feedback"]) if row["feedback"] else "",
-        row["organisation"] or "",
-        row["tax_code"] or "",
-    ]
-
-
-def _text_cell(value: str) -> str:
-    """Strip characters an .xlsx file cannot hold (control characters from chat text)."""
-    return str(ILLEGAL_CHARACTERS_RE.sub("", value))
-
-
-def _csv_cell(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.strftime(CSV_TIME)
-    text = _text_cell(str(value))
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def _sheet_name(name: str) -> str:
-    return re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:31] or "Sheet"
-
-
-def _fill_rows_sheet(sheet: Any, rows: Sequence[ConsultationRow], labels: Labels) -> None:
-    columns = labels.mapping("columns")
-    sheet.append([columns.get(key, key) for key in ROW_KEYS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(
-            [_text_cell(v) if isinstance(v, str) else v for v in _display_values(row, labels)]
-        )
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # a question starting with "=" stays text, not a formula
-        sheet.cell(sheet.max_row, 1).number_format = XLSX_TIME
-        sheet.cell(sheet.max_row, 3).alignment = Alignment(wrap_text=True, vertical="top")
-    widths = (20, 12, 60, 26, 26, 11, 28, 18, 36, 14)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-
-
-def _workbook_bytes(workbook: Any) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def export_files(
-    engine: Engine,
-    start_utc: dt.datetime,
-    end_utc: dt.datetime,
-    templates: Path | None = None,
-) -> tuple[bytes, bytes]:
-    """The consultations of a period as (.xlsx bytes, .csv bytes) for the staff export.
-
-    The CSV starts with a UTF-8 byte-order mark: without it Excel reads Vietnamese as
-    mojibake. Cells that a spreadsheet would run as a formula are prefixed with an apostrophe.
-    """
-    labels = load_labels(templates)
-    rows = consultation_rows(engine, start_utc, end_utc)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _sheet_name(labels["rows_sheet"])
-    _fill_rows_sheet(sheet, rows, labels)
-    text = io.StringIO()
-    writer = csv.writer(text)
-    columns = labels.mapping("columns")
-    writer.writerow([columns.get(key, key) for key in ROW_KEYS])
-    for row in rows:
-        writer.writerow([_csv_cell(value) for value in _display_values(row, labels)])
-    return _workbook_bytes(workbook), text.getvalue().encode("utf-8-sig")
 
 
 # --- the report files --------------------------------------------------------------------------
@@ -470,7 +318,7 @@ def _write_xlsx(
 ) -> None:
     workbook = Workbook()
     summary = workbook.active
-    summary.title = _sheet_name(labels["summary_sheet"])
+    summary.title = sheet_name(labels["summary_sheet"])
     summary.append([labels["document_title"]])
     summary["A1"].font = Font(bold=True, size=13)
     summary.append([agency_name])
@@ -497,7 +345,7 @@ def _write_xlsx(
     for index in range(2, len(table[0]) + 1):
         summary.column_dimensions[get_column_letter(index)].width = 12
 
-    _fill_rows_sheet(workbook.create_sheet(_sheet_name(labels["rows_sheet"])), rows, labels)
+    fill_rows_sheet(workbook.create_sheet(sheet_name(labels["rows_sheet"])), rows, labels)
     workbook.save(path)
 
 

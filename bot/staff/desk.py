@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.store.models import Consultation
 from bot.store.records import LogFilter, ThreadInfo
-from bot.store.repository import StaffRepository
+from bot.store.staff_repository import StaffRepository
 
 Thread = Sequence[tuple[int, int, str]]  # (chat id, message id, direction) of relayed messages
 

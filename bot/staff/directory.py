@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.config import StaffSettings
-from bot.store.repository import StaffRepository
+from bot.store.staff_repository import StaffRepository
 
 
 class StaffDirectory:
