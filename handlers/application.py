@@ -11,10 +11,8 @@ from typing import Any
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
-    ContextTypes,
     Defaults,
 )
 
@@ -25,6 +23,7 @@ from bot.services import Services
 from handlers import HANDLER_MODULES, bulletin, errors, handoff, staff
 from handlers.flood import FloodControl
 from handlers.inbox import InboxApplication, RecordingQueue, replay
+from handlers.state import CONTEXT_TYPES, Context, TelegramApp
 from handlers.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -83,7 +82,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         return None
 
 
-def build_application(settings: Settings, services: Services | None = None) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings, services: Services | None = None) -> TelegramApp:
     """Everything the bot needs, from settings alone (services may be given by tests)."""
     if not settings.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -94,6 +93,7 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     )
     builder = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .application_class(InboxApplication)
         .update_queue(RecordingQueue())
         .token(settings.telegram_token)
@@ -109,28 +109,27 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         base = settings.telegram_base_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot"))
     application = builder.build()
-    application.bot_data["settings"] = settings
-    application.bot_data["transports"] = transports
-    application.bot_data["flood"] = flood
-    if services is not None:
-        application.bot_data["services"] = services
-        application.bot_data["owns_services"] = False
+    application.bot_data.settings = settings
+    application.bot_data.transports = transports
+    application.bot_data.flood = flood
+    application.bot_data.opened = services  # None: opened by post_init, and closed at shutdown
     for module in HANDLER_MODULES:
         module.register(application)
     application.add_error_handler(errors.on_error)
     return application
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    settings: Settings = application.bot_data["settings"]
-    if "services" not in application.bot_data:
-        application.bot_data["services"] = await Services.start(settings)
-        application.bot_data["owns_services"] = True
-    services: Services = application.bot_data["services"]
-    application.bot_data["inbox"] = services.inbox
+async def _post_init(application: TelegramApp) -> None:
+    data = application.bot_data
+    if data.opened is None:
+        data.opened = await Services.start(data.config)
+        data.owns_services = True
+    services = data.services
+    application.bot_data.inbox = services.inbox
     if isinstance(application.update_queue, RecordingQueue):
         application.update_queue.inbox = services.inbox
-    application.bot_data["transports"][1].on_updates = services.inbox.record_batch
+    if data.transports is not None:
+        data.transports[1].on_updates = services.inbox.record_batch
     await replay(application)  # before polling starts: what a killed process left unhandled
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
     await staff.refresh_staff(application)
@@ -143,21 +142,21 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     memory.settle()
 
 
-async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    services: Services | None = application.bot_data.get("services")
+async def _post_shutdown(application: TelegramApp) -> None:
+    services = application.bot_data.opened
     if services is not None:
         await services.log.flush()
         await services.inbox.flush(now=True)
-        if application.bot_data.get("owns_services"):
+        if application.bot_data.owns_services:
             services.close()
 
 
-async def _flush_spool(context: ContextTypes.DEFAULT_TYPE) -> None:
-    services: Services = context.application.bot_data["services"]
+async def _flush_spool(context: Context) -> None:
+    services: Services = context.application.bot_data.services
     await services.log.flush()
     await services.inbox.flush()
 
 
-async def _purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
-    services: Services = context.application.bot_data["services"]
+async def _purge_inbox(context: Context) -> None:
+    services: Services = context.application.bot_data.services
     await services.inbox.purge()

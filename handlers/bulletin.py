@@ -16,10 +16,8 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -32,10 +30,10 @@ from bot.store.records import DatabaseUnavailable
 from handlers.common import Context, services
 from handlers.sender import TelegramSender
 from handlers.staff import NOT_PERMITTED, register_staff_command
+from handlers.state import TelegramApp
 
 log = logging.getLogger(__name__)
 DRAFT = "bulletin_item"
-TASK = "broadcast_task"
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 STATUS_LABELS = {
     "draft": "đang soạn", "approved": "đã duyệt", "sending": "đang gửi", "sent": "đã gửi",
@@ -293,22 +291,22 @@ async def _save_item(message: Message, context: Context, draft: dict[str, Any]) 
 # --- sending in the background ----------------------------------------------------------------
 
 
-def start_broadcast(application: Application, bulletin_id: int) -> bool:  # type: ignore[type-arg]
+def start_broadcast(application: TelegramApp, bulletin_id: int) -> bool:
     """Start sending unless a broadcast is already running; False when one is."""
-    running: asyncio.Task[None] | None = application.bot_data.get(TASK)
+    running: asyncio.Task[None] | None = application.bot_data.broadcast
     if running is not None and not running.done():
         return False
-    application.bot_data[TASK] = application.create_task(_broadcast(application, bulletin_id))
+    application.bot_data.broadcast = application.create_task(_broadcast(application, bulletin_id))
     return True
 
 
-async def _broadcast(application: Application, bulletin_id: int) -> None:  # type: ignore[type-arg]
-    svc = application.bot_data["services"]
+async def _broadcast(application: TelegramApp, bulletin_id: int) -> None:
+    svc = application.bot_data.services
     settings = svc.settings
     assert settings.telegram_token is not None
     try:
         async with TelegramSender(settings.telegram_token, settings.telegram_base_url) as sender:
-            flood = application.bot_data["flood"]
+            flood = application.bot_data.flood
             progress: Progress = await svc.bulletins.send(bulletin_id, sender, limiter=flood)
     except Exception:
         log.exception("bulletin %s: broadcast stopped", bulletin_id)
@@ -323,15 +321,15 @@ async def _broadcast(application: Application, bulletin_id: int) -> None:  # typ
         )
 
 
-async def _tell_staff(application: Application, text: str) -> None:  # type: ignore[type-arg]
-    for group in application.bot_data["settings"].staff.groups:
+async def _tell_staff(application: TelegramApp, text: str) -> None:
+    for group in application.bot_data.config.staff.groups:
         try:
             await application.bot.send_message(group, text)
         except TelegramError as error:
             log.warning("could not tell staff group %s: %s", group, error)
 
 
-async def weekly(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def weekly(context: Context) -> None:
     """The scheduled weekly send: compose, then ask for approval or send straight away."""
     svc = services(context)
     week = Week.current(vietnam_today())
@@ -370,9 +368,9 @@ async def on_approve(update: Update, context: Context) -> None:
     await query.answer("Bắt đầu gửi." if started else "Bản tin đang được gửi.")
 
 
-async def resume_unfinished(application: Application) -> None:  # type: ignore[type-arg]
+async def resume_unfinished(application: TelegramApp) -> None:
     """After a restart, finish a broadcast that was interrupted."""
-    svc = application.bot_data["services"]
+    svc = application.bot_data.services
     try:
         found = await svc.bulletins.recent(5)
     except DatabaseUnavailable:
@@ -383,8 +381,8 @@ async def resume_unfinished(application: Application) -> None:  # type: ignore[t
             break
 
 
-def schedule(application: Application) -> None:  # type: ignore[type-arg]
-    settings = application.bot_data["settings"]
+def schedule(application: TelegramApp) -> None:
+    settings = application.bot_data.config
     if application.job_queue is None:
         return
     config = settings.bulletin
@@ -393,11 +391,11 @@ def schedule(application: Application) -> None:  # type: ignore[type-arg]
     application.job_queue.run_daily(weekly, at, days=(day,), name="weekly-bulletin")
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: TelegramApp) -> None:
     application.add_handler(CallbackQueryHandler(on_approve, pattern=r"^bt:ok:"))
     application.add_handler(CallbackQueryHandler(on_item_button, pattern=r"^bt:(it|im|imok|skip)"))
     register_staff_command(application, "bantin", bantin)
-    gate = application.bot_data["staff_filter"]
+    gate = application.bot_data.staff_only
     # Its own group: the profile flow's text handler (group -1) must not shadow it.
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & gate, on_item_text), group=-2

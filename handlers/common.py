@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from html import escape
-from typing import cast
 
 from telegram import (
     InlineKeyboardMarkup,
@@ -12,7 +11,6 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatType, MessageEntityType
-from telegram.ext import ContextTypes
 
 from bot.messages import split_html
 from bot.qa.answers import Reply
@@ -22,8 +20,8 @@ from bot.services import Services
 from bot.store.records import PersonRef
 from bot.topics import TOPIC_BUTTONS, TOPIC_LABELS
 from handlers.buttons import CallbackButton
+from handlers.state import Context as Context
 
-Context = ContextTypes.DEFAULT_TYPE
 BUTTON_TEXT = 60
 HELPFUL = "👍 Hữu ích"
 NOT_HELPFUL = "👎 Chưa đúng"
@@ -32,7 +30,7 @@ BUSY = "Cơ sở dữ liệu đang bận, bạn thử lại sau ít phút."
 
 
 def services(context: Context) -> Services:
-    return cast(Services, context.application.bot_data["services"])
+    return context.bot_data.services
 
 
 def person_of(user: User) -> PersonRef:

@@ -15,9 +15,7 @@ from zoneinfo import ZoneInfo
 from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -27,6 +25,7 @@ from bot.messages import split_html
 from bot.staff import handoff as texts
 from bot.store.records import DatabaseUnavailable, ThreadInfo
 from handlers.common import Context, services
+from handlers.state import TelegramApp
 
 log = logging.getLogger(__name__)
 REMINDER_CHECK_SECONDS = 600
@@ -142,7 +141,7 @@ async def on_business_reply(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-async def remind_unanswered(context: ContextTypes.DEFAULT_TYPE, morning: bool) -> None:
+async def remind_unanswered(context: Context, morning: bool) -> None:
     """List unanswered questions to their groups (each morning), or recall the ones that have
     waited too long (every few minutes, once per question)."""
     svc = services(context)
@@ -179,16 +178,16 @@ async def remind_unanswered(context: ContextTypes.DEFAULT_TYPE, morning: bool) -
             await svc.handoffs.reminded([i.consultation_id for i in waiting])
 
 
-async def _morning(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _morning(context: Context) -> None:
     await remind_unanswered(context, morning=True)
 
 
-async def _overdue(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _overdue(context: Context) -> None:
     await remind_unanswered(context, morning=False)
 
 
-def schedule(application: Application) -> None:  # type: ignore[type-arg]
-    settings = application.bot_data["settings"].staff
+def schedule(application: TelegramApp) -> None:
+    settings = application.bot_data.config.staff
     if application.job_queue is None:
         return
     morning = dt.time(settings.morning_hour, 0, tzinfo=ZoneInfo(settings.timezone))
@@ -196,12 +195,11 @@ def schedule(application: Application) -> None:  # type: ignore[type-arg]
     application.job_queue.run_repeating(_overdue, REMINDER_CHECK_SECONDS, first=60, name="overdue")
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    from handlers.staff import STAFF_FILTER
+def register(application: TelegramApp) -> None:
 
-    settings = application.bot_data["settings"].staff
+    settings = application.bot_data.config.staff
     groups = settings.groups
-    staff_only = application.bot_data[STAFF_FILTER]
+    staff_only = application.bot_data.staff_only
     if groups:
         application.add_handler(
             MessageHandler(

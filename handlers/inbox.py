@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bot.qa import wording
 from bot.store.inbox import LATE, Inbox, handling
+from handlers.state import TelegramApp
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class RecordingQueue(asyncio.Queue[object]):
 
 class InboxApplication(Application):  # type: ignore[type-arg]
     async def process_update(self, update: object) -> None:
-        inbox: Inbox | None = self.bot_data.get("inbox")
+        inbox: Inbox | None = self.bot_data.inbox
         if inbox is None or not isinstance(update, Update):
             await super().process_update(update)
             return
@@ -55,7 +56,7 @@ class InboxApplication(Application):  # type: ignore[type-arg]
             await inbox.handled(update.update_id)
 
 
-async def _apologise_if_late(application: Application, update: Update) -> None:  # type: ignore[type-arg]
+async def _apologise_if_late(application: TelegramApp, update: Update) -> None:
     """A question that waited (the bot was down) gets a short word before its answer."""
     message = update.message
     if message is None or message.date is None or not (message.text or message.caption):
@@ -69,9 +70,9 @@ async def _apologise_if_late(application: Application, update: Update) -> None: 
         log.warning("inbox: the apology for update %s could not be sent", update.update_id)
 
 
-async def replay(application: Application) -> int:  # type: ignore[type-arg]
+async def replay(application: TelegramApp) -> int:
     """Queue the updates a previous process received but did not handle, before polling."""
-    inbox: Inbox = application.bot_data["inbox"]
+    inbox = application.bot_data.services.inbox
     queue = application.update_queue
     pending = await inbox.pending()
     for item in pending:
@@ -88,7 +89,7 @@ async def replay(application: Application) -> int:  # type: ignore[type-arg]
     return len(pending)
 
 
-def _update(payload: dict[str, Any], application: Application) -> Update | None:  # type: ignore[type-arg]
+def _update(payload: dict[str, Any], application: TelegramApp) -> Update | None:
     try:
         return Update.de_json(payload, application.bot)
     except Exception:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
 from bot.topics import SCOPE
 from handlers.common import Context
+from handlers.state import TelegramApp
 
 NOT_TEXT = (
     f"Hiện tôi chỉ đọc được câu hỏi bằng chữ. Bạn gõ câu hỏi về {SCOPE}; cần gửi giấy tờ thì "
@@ -21,7 +22,7 @@ async def not_text(update: Update, context: Context) -> None:
         await message.chat.send_message(NOT_TEXT)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: TelegramApp) -> None:
     application.add_handler(
         MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, not_text)
     )

@@ -7,7 +7,6 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
@@ -19,6 +18,7 @@ from bot.people.profile import InvalidInput, normalise_name, normalise_phone, no
 from bot.qa.text import clean
 from bot.store.records import PersonRef, Profile
 from handlers.common import Context, person_of, services
+from handlers.state import TelegramApp
 
 STEP = "profile_step"
 DRAFT = "profile_draft"
@@ -139,7 +139,7 @@ async def cancel(update: Update, context: Context) -> None:
         await update.effective_message.chat.send_message(text)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: TelegramApp) -> None:
     application.add_handler(CommandHandler("hoso", show_profile))
     application.add_handler(CommandHandler("huy", cancel))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text), group=-1)

@@ -8,7 +8,7 @@ from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.store.records import DatabaseUnavailable
 from handlers.common import (
@@ -20,6 +20,7 @@ from handlers.common import (
     services,
 )
 from handlers.handoff import post_to_staff
+from handlers.state import TelegramApp
 
 log = logging.getLogger(__name__)
 NOT_YOURS = "Nút này không thuộc câu hỏi của cuộc trò chuyện này."
@@ -128,7 +129,7 @@ async def ask_staff(update: Update, context: Context) -> None:
     await message.chat.send_message(handoff_confirmation(context))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: TelegramApp) -> None:
     application.add_handler(CommandHandler("hoicanbo", ask_staff))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
     application.add_handler(CallbackQueryHandler(on_feedback, pattern=r"^fb:[01]:"))

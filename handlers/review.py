@@ -15,7 +15,7 @@ from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.clock import to_utc, vietnam_today
 from bot.qa.knowledge import OUT_OF_SCOPE_FILE
@@ -30,6 +30,7 @@ from bot.store.records import LogFilter
 from bot.topics import TOPIC_LABELS
 from handlers.common import Context, services, short
 from handlers.staff import NOT_PERMITTED, register_staff_command
+from handlers.state import TelegramApp
 
 PAGE = 8
 GROUPS_SHOWN = 8
@@ -425,7 +426,7 @@ async def send_report(update: Update, context: Context) -> None:
                 )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: TelegramApp) -> None:
     for name, callback in (
         ("nhatky", show_log),
         ("chuatraloi", show_unanswered),

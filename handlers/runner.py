@@ -46,7 +46,7 @@ def run_telegram(settings: Settings) -> int:
         print(f"Cannot reach the Telegram Bot API: {exc}", file=sys.stderr)
         return 2
     finally:
-        transports = application.bot_data["transports"]
+        transports = application.bot_data.transports or ()
         loop.run_until_complete(asyncio.gather(*(t.shutdown() for t in transports)))
         loop.close()
     return 0

@@ -14,12 +14,12 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from handlers.common import Context, services
+from handlers.state import TelegramApp
 
 log = logging.getLogger(__name__)
-STAFF_FILTER = "staff_filter"
 STAFF_COMMANDS = (
     ("nhatky", "Nhật ký tư vấn (lọc, phân trang)"),
     ("chuatraloi", "Câu hỏi bot chưa trả lời được"),
@@ -33,24 +33,24 @@ STAFF_COMMANDS = (
 NOT_PERMITTED = "Bạn không có quyền dùng lệnh này."
 
 
-def make_staff_filter(application: Application) -> filters.User:  # type: ignore[type-arg]
-    settings = application.bot_data["settings"]
+def make_staff_filter(application: TelegramApp) -> filters.User:
+    settings = application.bot_data.config
     ids = {*settings.staff.staff_ids, *settings.staff.admin_ids}
     user_filter = filters.User(user_id=ids, allow_empty=True)
-    application.bot_data[STAFF_FILTER] = user_filter
+    application.bot_data.staff_filter = user_filter
     return user_filter
 
 
-async def refresh_staff(application: Application) -> None:  # type: ignore[type-arg]
+async def refresh_staff(application: TelegramApp) -> None:
     """Load staff from the database, update the filter, and give each of them the staff menu."""
     from handlers.application import COMMANDS
 
-    directory = application.bot_data["services"].staff
+    directory = application.bot_data.services.staff
     try:
         await directory.reread()
     except Exception:
         log.warning("staff list not loaded from the database; using config.toml only")
-    user_filter: filters.User = application.bot_data[STAFF_FILTER]
+    user_filter: filters.User = application.bot_data.staff_only
     members = directory.members
     gone = set(user_filter.user_ids) - members
     user_filter.remove_user_ids(gone)
@@ -59,7 +59,7 @@ async def refresh_staff(application: Application) -> None:  # type: ignore[type-
         with contextlib.suppress(TelegramError):
             await application.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
     menu = [BotCommand(n, t) for n, t in (*COMMANDS, *STAFF_COMMANDS)]
-    chats = [*members, *application.bot_data["settings"].staff.groups]
+    chats = [*members, *application.bot_data.config.staff.groups]
     for chat_id in chats:
         with contextlib.suppress(TelegramError):  # a member who never opened the bot
             await application.bot.set_my_commands(menu, scope=BotCommandScopeChat(chat_id))
@@ -135,7 +135,7 @@ StaffCallback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def register_staff_command(
-    application: Application,  # type: ignore[type-arg]
+    application: TelegramApp,
     name: str,
     callback: StaffCallback,
     personal_data: bool = False,
@@ -143,7 +143,7 @@ def register_staff_command(
     """A staff command: runs for staff, refused (and logged) for everyone else. One that
     shows businesses' personal data runs only in a private chat or a staff group: in any
     other group every member would read it."""
-    gate: filters.User = application.bot_data[STAFF_FILTER]
+    gate: filters.User = application.bot_data.staff_only
     handler = _private_only(callback) if personal_data else callback
     application.add_handler(CommandHandler(name, handler, filters=gate))
     application.add_handler(CommandHandler(name, deny))
@@ -170,6 +170,6 @@ def _private_only(callback: StaffCallback) -> StaffCallback:
     return guarded
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: TelegramApp) -> None:
     make_staff_filter(application)
     register_staff_command(application, "canbo", manage_staff)

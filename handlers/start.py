@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.topics import TOPIC_BUTTONS
 from handlers.buttons import CallbackButton
@@ -18,6 +18,7 @@ from handlers.common import (
     topic_label,
     topics_keyboard,
 )
+from handlers.state import TelegramApp
 
 
 def welcome(agency_name: str) -> str:
@@ -128,7 +129,7 @@ async def clarified(update: Update, context: Context) -> None:
     await send_answer(query.message, answered)  # type: ignore[arg-type]
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: TelegramApp) -> None:
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", show_help))
     application.add_handler(CommandHandler("chude", topics))

@@ -6,11 +6,12 @@ from __future__ import annotations
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.bulletin.items import MARKET_LABELS, MARKETS, TOPIC_LABELS, TOPICS
 from bot.bulletin.service import BulletinService
 from handlers.common import Context, person_of, services
+from handlers.state import TelegramApp
 
 CHOICE = "bulletin_choice"
 
@@ -108,7 +109,7 @@ async def on_unsubscribe_button(update: Update, context: Context) -> None:
     await query.answer("Đã hủy nhận bản tin TBT. Đăng ký lại bằng /dangky.", show_alert=True)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: TelegramApp) -> None:
     application.add_handler(CommandHandler(("dangky", "caidat"), subscribe))
     application.add_handler(CommandHandler("huydangky", unsubscribe))
     application.add_handler(CallbackQueryHandler(on_unsubscribe_button, pattern=r"^bt:unsub$"))
