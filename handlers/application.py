@@ -24,22 +24,11 @@ from handlers import HANDLER_MODULES, bulletin, errors, handoff, staff
 from handlers.flood import FloodControl
 from handlers.inbox import InboxApplication, RecordingQueue, replay
 from handlers.state import CONTEXT_TYPES, Context, TelegramApp
+from handlers.texts.start import COMMANDS as COMMANDS
 from handlers.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
-# Shown in Telegram's menu (set_my_commands) and in /help; keep README in step.
-COMMANDS = (
-    ("start", "Bắt đầu và chọn chủ đề"),
-    ("help", "Hướng dẫn sử dụng"),
-    ("chude", "Xem câu hỏi theo chủ đề"),
-    ("hoicanbo", "Gửi câu hỏi cho cán bộ"),
-    ("hoso", "Hồ sơ doanh nghiệp của bạn"),
-    ("dangky", "Đăng ký nhận bản tin TBT hằng tuần"),
-    ("caidat", "Đổi chủ đề, thị trường nhận bản tin"),
-    ("huydangky", "Hủy nhận bản tin TBT"),
-    ("huy", "Hủy thao tác đang làm"),
-)
 # Only what the handlers use: an edited message must not be answered and logged a second time.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 SPOOL_FLUSH_SECONDS = 10

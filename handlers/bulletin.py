@@ -31,13 +31,11 @@ from handlers.common import Context, services
 from handlers.sender import TelegramSender
 from handlers.staff import NOT_PERMITTED, register_staff_command
 from handlers.state import TelegramApp
+from handlers.texts import bulletin as texts
 
 log = logging.getLogger(__name__)
 DRAFT = "bulletin_item"
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-STATUS_LABELS = {
-    "draft": "đang soạn", "approved": "đã duyệt", "sending": "đang gửi", "sent": "đã gửi",
-}  # fmt: skip
 
 
 def bulletins(context: Context) -> BulletinService:
@@ -45,15 +43,6 @@ def bulletins(context: Context) -> BulletinService:
 
 
 # --- staff: /bantin ---------------------------------------------------------------------------
-
-HELP = (
-    "<b>Bản tin TBT</b>\n"
-    "/bantin xem [2026-W48] – xem trước bản tin của tuần\n"
-    "/bantin them – thêm một tin vào bản tin tuần này\n"
-    "/bantin gui [2026-W48] – gửi ngay\n"
-    "/bantin trangthai – tiến độ gửi\n"
-    "/bantin cu – các bản tin đã có"
-)
 
 
 async def bantin(update: Update, context: Context) -> None:
@@ -78,19 +67,15 @@ async def bantin(update: Update, context: Context) -> None:
     elif action == "them":
         if context.user_data is not None:
             context.user_data[DRAFT] = {"step": "title", "week": week.key}
-        await message.chat.send_message(
-            f"Thêm tin vào bản tin {escape(week.label)}. Gửi <b>tiêu đề</b> của tin (/huy để dừng):"
-        )
+        await message.chat.send_message(texts.add_item_started(week.label))
     else:
-        await message.chat.send_message(HELP)
+        await message.chat.send_message(texts.HELP)
 
 
 async def _compose(message: Message, context: Context, week: Week) -> int:
     bulletin_id, problems = await bulletins(context).draft(week)
     if problems:
-        lines = ["⚠️ Một số tệp tin chưa đọc được và đã bị bỏ qua:"]
-        lines += [f"• {escape(str(p))}" for p in problems[:15]]
-        await message.chat.send_message("\n".join(lines))
+        await message.chat.send_message(texts.unreadable_files(problems[:15]))
     return bulletin_id
 
 
@@ -98,9 +83,9 @@ async def _preview(message: Message, context: Context, week: Week) -> None:
     bulletin_id = await _compose(message, context, week)
     parts = await bulletins(context).preview_of(bulletin_id, week)
     if not parts:
-        await message.chat.send_message(f"Bản tin {escape(week.label)} chưa có tin nào.")
+        await message.chat.send_message(texts.no_items(week.label))
         return
-    await message.chat.send_message(f"Xem trước ({len(parts)} tin nhắn, người nhận mọi chủ đề):")
+    await message.chat.send_message(texts.preview_heading(len(parts)))
     for part in parts:
         await message.chat.send_message(part)
 
@@ -108,55 +93,48 @@ async def _preview(message: Message, context: Context, week: Week) -> None:
 async def _send_now(message: Message, context: Context, week: Week, update: Update) -> None:
     bulletin_id = await _compose(message, context, week)
     if not await bulletins(context).has_items(bulletin_id):
-        await message.chat.send_message(f"Bản tin {escape(week.label)} chưa có tin nào để gửi.")
+        await message.chat.send_message(texts.no_items_to_send(week.label))
         return
     user = update.effective_user
     await bulletins(context).approve(bulletin_id, user.id if user else None)
     started = start_broadcast(context.application, bulletin_id)
-    text = "Bắt đầu gửi bản tin" if started else "Bản tin đang được gửi"
-    await message.chat.send_message(f"{text} {escape(week.label)}. Xem tiến độ: /bantin trangthai")
+    await message.chat.send_message(texts.send_started(week.label, started))
 
 
 async def _status(message: Message, context: Context) -> None:
     found = await bulletins(context).recent(1)
     if not found:
-        await message.chat.send_message("Chưa có bản tin nào.")
+        await message.chat.send_message(texts.NO_BULLETINS)
         return
     await message.chat.send_message(describe(found[0].week, found[0].status, found[0].counts))
 
 
 def describe(week: str, status: str, counts: dict[str, int]) -> str:
-    label = Week.parse(week).label
-    return (
-        f"<b>Bản tin {escape(label)}</b> ({STATUS_LABELS.get(status, status)})\n"
-        f"Đã gửi: {counts.get('sent', 0)} · Đang chờ: "
-        f"{counts.get('pending', 0) + counts.get('claimed', 0)} · Lỗi: {counts.get('failed', 0)} · "
-        f"Đã chặn bot hoặc không còn tồn tại: {counts.get('inactive', 0)}"
+    return texts.status_summary(
+        Week.parse(week).label,
+        status,
+        sent=counts.get("sent", 0),
+        waiting=counts.get("pending", 0) + counts.get("claimed", 0),
+        failed=counts.get("failed", 0),
+        inactive=counts.get("inactive", 0),
     )
 
 
 async def _history(message: Message, context: Context) -> None:
     found = await bulletins(context).recent(12)
     if not found:
-        await message.chat.send_message("Chưa có bản tin nào.")
+        await message.chat.send_message(texts.NO_BULLETINS)
         return
-    lines = ["<b>Các bản tin</b>"]
+    lines = [texts.HISTORY_HEADING]
     for info in found:
-        lines.append(
-            f"• {escape(Week.parse(info.week).label)}: {info.items} tin, "
-            f"{STATUS_LABELS.get(info.status, info.status)}, đã gửi {info.counts.get('sent', 0)}"
-        )
+        label = Week.parse(info.week).label
+        lines.append(texts.history_line(label, info.items, info.status, info.counts.get("sent", 0)))
     await message.chat.send_message("\n".join(lines))
 
 
 # --- /bantin them: one item, step by step -----------------------------------------------------
 
-ITEM_PROMPTS = {
-    "summary": "Gửi <b>tóm tắt</b> nội dung tin:",
-    "link": "Gửi <b>đường dẫn</b> (bắt đầu bằng https://) hoặc bấm Bỏ qua:",
-    "deadline": "Gửi <b>hạn góp ý</b> (ví dụ 24/01/2027) hoặc bấm Bỏ qua:",
-}
-SKIP = InlineKeyboardMarkup([[InlineKeyboardButton("Bỏ qua", callback_data="bt:skip")]])
+SKIP = InlineKeyboardMarkup([[InlineKeyboardButton(texts.SKIP_BUTTON, callback_data="bt:skip")]])
 
 
 def _still_staff(update: Update, context: Context) -> bool:
@@ -182,20 +160,18 @@ async def on_item_text(update: Update, context: Context) -> None:
         draft[step] = text
         if step == "title":
             draft["step"] = "summary"
-            await message.chat.send_message(ITEM_PROMPTS["summary"])
+            await message.chat.send_message(texts.ITEM_PROMPTS["summary"])
         else:
             draft["step"] = "topic"
             rows = [
                 [InlineKeyboardButton(TOPIC_LABELS[t], callback_data=f"bt:it:{t}")] for t in TOPICS
             ]
             await message.chat.send_message(
-                "Chọn <b>chủ đề</b>:", reply_markup=InlineKeyboardMarkup(rows)
+                texts.CHOOSE_TOPIC, reply_markup=InlineKeyboardMarkup(rows)
             )
     elif step == "link":
         if not text.startswith(("http://", "https://")):
-            await message.chat.send_message(
-                "Đường dẫn phải bắt đầu bằng https://", reply_markup=SKIP
-            )
+            await message.chat.send_message(texts.LINK_NEEDS_HTTPS, reply_markup=SKIP)
             raise ApplicationHandlerStop
         draft["link"] = text
         await _next_item_step(message, context, draft)
@@ -203,7 +179,7 @@ async def on_item_text(update: Update, context: Context) -> None:
         try:
             draft["deadline"] = dt.datetime.strptime(text, "%d/%m/%Y").date().isoformat()
         except ValueError:
-            await message.chat.send_message("Viết ngày dạng 24/01/2027.", reply_markup=SKIP)
+            await message.chat.send_message(texts.DATE_FORMAT_HINT, reply_markup=SKIP)
             raise ApplicationHandlerStop from None
         await _next_item_step(message, context, draft)
     raise ApplicationHandlerStop
@@ -212,10 +188,10 @@ async def on_item_text(update: Update, context: Context) -> None:
 async def _next_item_step(message: Message, context: Context, draft: dict[str, Any]) -> None:
     if draft["step"] == "markets":
         draft["step"] = "link"
-        await message.chat.send_message(ITEM_PROMPTS["link"], reply_markup=SKIP)
+        await message.chat.send_message(texts.ITEM_PROMPTS["link"], reply_markup=SKIP)
     elif draft["step"] == "link":
         draft["step"] = "deadline"
-        await message.chat.send_message(ITEM_PROMPTS["deadline"], reply_markup=SKIP)
+        await message.chat.send_message(texts.ITEM_PROMPTS["deadline"], reply_markup=SKIP)
     else:
         await _save_item(message, context, draft)
 
@@ -223,14 +199,12 @@ async def _next_item_step(message: Message, context: Context, draft: dict[str, A
 def _market_keyboard(chosen: set[str]) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            ("✅ " if m in chosen else "⬜ ") + MARKET_LABELS[m], callback_data=f"bt:im:{m}"
+            texts.toggle_label(MARKET_LABELS[m], m in chosen), callback_data=f"bt:im:{m}"
         )
         for m in MARKETS
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    rows.append(
-        [InlineKeyboardButton("Xong (không chọn = mọi thị trường)", callback_data="bt:imok")]
-    )
+    rows.append([InlineKeyboardButton(texts.MARKETS_DONE_BUTTON, callback_data="bt:imok")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -240,7 +214,7 @@ async def on_item_button(update: Update, context: Context) -> None:
     if query is None or query.data is None or query.message is None:
         return
     if draft is None:
-        await query.answer("Không có tin nào đang soạn: /bantin them")
+        await query.answer(texts.NO_DRAFT)
         return
     if not _still_staff(update, context):
         if context.user_data is not None:
@@ -252,9 +226,7 @@ async def on_item_button(update: Update, context: Context) -> None:
     parts = query.data.split(":")
     if parts[1] == "it":
         draft["topic"], draft["step"], draft["markets"] = parts[2], "markets", []
-        await message.chat.send_message(
-            "Chọn <b>thị trường</b>:", reply_markup=_market_keyboard(set())
-        )
+        await message.chat.send_message(texts.CHOOSE_MARKETS, reply_markup=_market_keyboard(set()))
     elif parts[1] == "im":
         chosen = set(draft["markets"]) ^ {parts[2]}
         draft["markets"] = [m for m in MARKETS if m in chosen]
@@ -282,10 +254,7 @@ async def _save_item(message: Message, context: Context, draft: dict[str, Any]) 
         return
     week = Week.parse(draft["week"])
     await bulletins(context).add(week, item)
-    await message.chat.send_message(
-        f"Đã thêm tin <b>{escape(item.title)}</b> vào bản tin {escape(week.label)}. "
-        "Xem trước: /bantin xem"
-    )
+    await message.chat.send_message(texts.item_added(item.title, week.label))
 
 
 # --- sending in the background ----------------------------------------------------------------
@@ -310,15 +279,12 @@ async def _broadcast(application: TelegramApp, bulletin_id: int) -> None:
             progress: Progress = await svc.bulletins.send(bulletin_id, sender, limiter=flood)
     except Exception:
         log.exception("bulletin %s: broadcast stopped", bulletin_id)
-        await _tell_staff(
-            application, "⚠️ Việc gửi bản tin bị gián đoạn; sẽ tiếp tục ở lần chạy sau."
-        )
+        await _tell_staff(application, texts.BROADCAST_INTERRUPTED)
         return
     info = await svc.bulletins.find(bulletin_id)
     if info is not None:
-        await _tell_staff(
-            application, "📨 Đã gửi xong. " + describe(info.week, info.status, progress.counts)
-        )
+        summary = describe(info.week, info.status, progress.counts)
+        await _tell_staff(application, texts.BROADCAST_FINISHED.format(summary=summary))
 
 
 async def _tell_staff(application: TelegramApp, text: str) -> None:
@@ -336,20 +302,18 @@ async def weekly(context: Context) -> None:
     bulletin_id, problems = await svc.bulletins.draft(week)
     parts = await svc.bulletins.preview_of(bulletin_id, week)
     if not parts:
-        await _tell_staff(
-            context.application, f"Bản tin {escape(week.label)} chưa có tin nào; chưa gửi."
-        )
+        await _tell_staff(context.application, texts.nothing_to_send_this_week(week.label))
         return
     if not svc.settings.bulletin.require_approval:
         await svc.bulletins.approve(bulletin_id)
         start_broadcast(context.application, bulletin_id)
         return
-    note = f" ({len(problems)} tệp lỗi bị bỏ qua, xem /bantin xem)" if problems else ""
     button = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("✅ Duyệt và gửi", callback_data=f"bt:ok:{bulletin_id}")]]
+        [[InlineKeyboardButton(texts.APPROVE_BUTTON, callback_data=f"bt:ok:{bulletin_id}")]]
     )
+    heading = texts.awaiting_approval(week.label, len(problems))
     for group in svc.settings.staff.groups:
-        await context.bot.send_message(group, f"Bản tin {escape(week.label)} chờ duyệt{note}:")
+        await context.bot.send_message(group, heading)
         for number, part in enumerate(parts, start=1):
             last = number == len(parts)
             await context.bot.send_message(group, part, reply_markup=button if last else None)
@@ -365,7 +329,7 @@ async def on_approve(update: Update, context: Context) -> None:
     bulletin_id = int(query.data.split(":")[2])
     await bulletins(context).approve(bulletin_id, query.from_user.id)
     started = start_broadcast(context.application, bulletin_id)
-    await query.answer("Bắt đầu gửi." if started else "Bản tin đang được gửi.")
+    await query.answer(texts.approve_answer(started))
 
 
 async def resume_unfinished(application: TelegramApp) -> None:

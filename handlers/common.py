@@ -21,12 +21,13 @@ from bot.store.records import PersonRef
 from bot.topics import TOPIC_BUTTONS, TOPIC_LABELS
 from handlers.buttons import CallbackButton
 from handlers.state import Context as Context
+from handlers.texts.common import ASK_STAFF as ASK_STAFF
+from handlers.texts.common import BUSY as BUSY
+from handlers.texts.common import HELPFUL as HELPFUL
+from handlers.texts.common import NOT_HELPFUL as NOT_HELPFUL
+from handlers.texts.common import PICK_A_SUGGESTION, SUGGESTED_QUESTION
 
 BUTTON_TEXT = 60
-HELPFUL = "👍 Hữu ích"
-NOT_HELPFUL = "👎 Chưa đúng"
-ASK_STAFF = "🙋 Hỏi cán bộ"
-BUSY = "Cơ sở dữ liệu đang bận, bạn thử lại sau ít phút."
 
 
 def services(context: Context) -> Services:
@@ -57,7 +58,11 @@ def answer_keyboard(answered: Answered) -> InlineKeyboardMarkup | None:
         for option in reply.clarify
     ]
     rows += [
-        [CallbackButton(short("❓ " + s.title), callback_data=f"q:{s.entry_id}")]
+        [
+            CallbackButton(
+                short(SUGGESTED_QUESTION.format(title=s.title)), callback_data=f"q:{s.entry_id}"
+            )
+        ]
         for s in reply.suggestions
     ]
     if reply.outcome == "answered" and reply.topic != "smalltalk":
@@ -78,7 +83,7 @@ def handoff_button(consultation_id: str) -> CallbackButton:
 
 def reply_html(reply: Reply) -> str:
     if reply.topic is None and reply.suggestions:
-        return reply.html + "\n\n<i>Chọn một câu hỏi gợi ý bên dưới, hoặc bấm “Hỏi cán bộ”.</i>"
+        return reply.html + PICK_A_SUGGESTION
     return reply.html
 
 

@@ -11,12 +11,10 @@ from telegram.error import TelegramError
 
 from bot.store.records import DatabaseUnavailable
 from handlers.common import BUSY, Context
+from handlers.texts.errors import APOLOGY as APOLOGY
+from handlers.texts.errors import STALE_BUTTON as STALE_BUTTON
 
 log = logging.getLogger(__name__)
-APOLOGY = (
-    "Xin lỗi, tôi gặp lỗi khi xử lý tin nhắn này. Bạn thử gửi lại sau ít phút; nếu vẫn lỗi, "
-    "hãy dùng /hoicanbo để gửi câu hỏi cho cán bộ."
-)
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -52,9 +50,6 @@ async def _tell(update: Update, text: str) -> None:
         await update.effective_chat.send_message(text)
     except TelegramError:
         log.warning("could not tell chat %s about an error", update.effective_chat.id)
-
-
-STALE_BUTTON = "Nút này không còn dùng được. Bạn gửi lại câu hỏi giúp tôi nhé."
 
 
 def _malformed_button(update: Update, error: BaseException | None) -> bool:

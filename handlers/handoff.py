@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from html import escape
 from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
@@ -26,6 +25,7 @@ from bot.staff import handoff as texts
 from bot.store.records import DatabaseUnavailable, ThreadInfo
 from handlers.common import Context, services
 from handlers.state import TelegramApp
+from handlers.texts import handoff as relay_texts
 
 log = logging.getLogger(__name__)
 REMINDER_CHECK_SECONDS = 600
@@ -71,20 +71,19 @@ async def on_staff_reply(update: Update, context: Context) -> None:
         return  # an ordinary conversation among staff
     info = await svc.handoffs.thread(consultation_id)
     if info is None or info.chat_id is None:
-        await message.reply_text("Không tìm thấy cuộc trò chuyện của câu hỏi này.")
+        await message.reply_text(relay_texts.THREAD_NOT_FOUND)
         raise ApplicationHandlerStop
     follow_up = info.outcome == "staff_answered"
     try:
         sent = await _deliver(context, message, info, follow_up)
     except TelegramError as error:  # not answered: the question stays in the reminders
-        await message.reply_text(f"Chưa gửi được tới người hỏi: {escape(error.message)}")
+        await message.reply_text(relay_texts.not_delivered(error.message))
         raise ApplicationHandlerStop from None
     await svc.handoffs.answered(consultation_id, user.id)
     thread = [(info.chat_id, message_id, "to_business") for message_id in sent]
     thread.append((message.chat.id, message.message_id, "to_staff"))
     await svc.handoffs.relayed(consultation_id, thread, user.id)
-    note = "trả lời bổ sung" if follow_up else "câu trả lời"
-    await message.reply_text(f"✅ Đã gửi {note} tới {escape(info.person_name)}.")
+    await message.reply_text(relay_texts.reply_sent(info.person_name, follow_up))
     raise ApplicationHandlerStop  # not also a question to the bot
 
 
@@ -137,7 +136,7 @@ async def on_business_reply(update: Update, context: Context) -> None:
     thread = [(info.group_chat_id, message_id, "to_staff") for message_id in posted]
     thread.append((message.chat.id, message.message_id, "to_business"))
     await svc.handoffs.relayed(consultation_id, thread, user.id)
-    await message.chat.send_message("Đã chuyển tin nhắn của bạn tới cán bộ.")
+    await message.chat.send_message(relay_texts.FORWARDED_TO_STAFF)
     raise ApplicationHandlerStop
 
 
@@ -167,8 +166,7 @@ async def remind_unanswered(context: Context, morning: bool) -> None:
                     hours = (now - info.created_at).total_seconds() / 3600
                     await context.bot.send_message(
                         group,
-                        f"⏰ Câu hỏi #{texts.short_id(info.consultation_id)} đã chờ "
-                        f"{hours:.0f} giờ chưa có câu trả lời.",
+                        relay_texts.overdue(texts.short_id(info.consultation_id), hours),
                         reply_to_message_id=info.group_message_id,
                     )
         except TelegramError as error:

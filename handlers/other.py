@@ -6,14 +6,9 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import MessageHandler, filters
 
-from bot.topics import SCOPE
 from handlers.common import Context
 from handlers.state import TelegramApp
-
-NOT_TEXT = (
-    f"Hiện tôi chỉ đọc được câu hỏi bằng chữ. Bạn gõ câu hỏi về {SCOPE}; cần gửi giấy tờ thì "
-    "dùng /hoicanbo để cán bộ hướng dẫn."
-)
+from handlers.texts.other import NOT_TEXT as NOT_TEXT
 
 
 async def not_text(update: Update, context: Context) -> None:

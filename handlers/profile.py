@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -19,23 +18,17 @@ from bot.qa.text import clean
 from bot.store.records import PersonRef, Profile
 from handlers.common import Context, person_of, services
 from handlers.state import TelegramApp
+from handlers.texts import profile as texts
 
 STEP = "profile_step"
 DRAFT = "profile_draft"
-SKIP = InlineKeyboardMarkup([[InlineKeyboardButton("Bỏ qua", callback_data="p:skip")]])
-PROMPTS = {
-    "name": "Bạn cho tôi <b>tên doanh nghiệp hoặc cơ sở</b> (gõ /huy để dừng):",
-    "tax_code": "<b>Mã số thuế</b> của doanh nghiệp? (10 chữ số; chi nhánh thêm -3 chữ số)",
-    "phone": "<b>Số điện thoại</b> để cán bộ liên hệ khi cần? (không bắt buộc)",
-}
+SKIP = InlineKeyboardMarkup([[InlineKeyboardButton(texts.SKIP_BUTTON, callback_data="p:skip")]])
+PROMPTS = {"name": texts.ASK_NAME, "tax_code": texts.ASK_TAX_CODE, "phone": texts.ASK_PHONE}
 NEXT = {"name": "tax_code", "tax_code": "phone", "phone": None}
 
 
 def describe(profile: Profile) -> str:
-    lines = [f"Doanh nghiệp: <b>{escape(profile.organisation)}</b>"]
-    lines.append(f"Mã số thuế: {escape(profile.tax_code or 'chưa có')}")
-    lines.append(f"Điện thoại: {escape(profile.phone or 'chưa có')}")
-    return "\n".join(lines)
+    return texts.profile_summary(profile.organisation, profile.tax_code, profile.phone)
 
 
 async def show_profile(update: Update, context: Context) -> None:
@@ -44,24 +37,18 @@ async def show_profile(update: Update, context: Context) -> None:
         return
     profile = await services(context).profiles.of(person_of(user).key)
     if profile is None:
-        await message.chat.send_message(
-            "Bạn chưa có hồ sơ doanh nghiệp. Hồ sơ giúp Sở thống kê và liên hệ lại khi cần; "
-            "bạn có thể bỏ qua các mục không muốn cung cấp."
-        )
+        await message.chat.send_message(texts.NO_PROFILE_YET)
         await _ask(message, context, "name")
         return
     buttons = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("✏️ Sửa hồ sơ", callback_data="p:edit"),
-                InlineKeyboardButton("🗑 Xóa hồ sơ", callback_data="p:delete"),
+                InlineKeyboardButton(texts.EDIT_BUTTON, callback_data="p:edit"),
+                InlineKeyboardButton(texts.DELETE_BUTTON, callback_data="p:delete"),
             ]
         ]
     )
     await message.chat.send_message(describe(profile), reply_markup=buttons)
-
-
-BUSY = "Hệ thống đang bận, chưa lưu được hồ sơ. Bạn thử lại sau ít phút nhé."
 
 
 async def _ask(message: Message, context: Context, step: str) -> None:
@@ -87,9 +74,10 @@ async def on_text(update: Update, context: Context) -> None:
     try:
         data[DRAFT][step] = checks[step](clean(message.text or ""))
     except InvalidInput as problem:
-        hint = " Hoặc bấm “Bỏ qua”." if step != "name" else ""
+        can_skip = step != "name"
         await message.chat.send_message(
-            escape(str(problem)) + hint, reply_markup=SKIP if hint else None
+            texts.invalid_answer(str(problem), can_skip=can_skip),
+            reply_markup=SKIP if can_skip else None,
         )
         raise ApplicationHandlerStop from None
     await _advance(message, context, step, person_of(user))
@@ -106,7 +94,7 @@ async def _advance(message: Message, context: Context, step: str, person: Person
     data.pop(STEP, None)
     profile = Profile(draft["name"], draft.get("tax_code"), draft.get("phone"))
     await services(context).profiles.save(person, profile)
-    await message.chat.send_message("Đã lưu hồ sơ:\n" + describe(profile))
+    await message.chat.send_message(texts.PROFILE_SAVED.format(summary=describe(profile)))
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -123,7 +111,7 @@ async def on_button(update: Update, context: Context) -> None:
         await _ask(message, context, "name")  # type: ignore[arg-type]
     elif action == "delete":
         await services(context).profiles.forget(person)
-        await message.chat.send_message("Đã xóa hồ sơ doanh nghiệp của bạn khỏi các lần hỏi sau.")
+        await message.chat.send_message(texts.PROFILE_DELETED)
     elif action == "skip" and data.get(STEP) in ("tax_code", "phone"):
         await _advance(message, context, data[STEP], person)  # type: ignore[arg-type]
 
@@ -135,7 +123,7 @@ async def cancel(update: Update, context: Context) -> None:
     data = _data(context)
     busy = [data.pop(key) for key in CANCELLABLE if key in data]
     if update.effective_message:
-        text = "Đã hủy." if busy else "Không có thao tác nào đang làm."
+        text = texts.CANCELLED if busy else texts.NOTHING_TO_CANCEL
         await update.effective_message.chat.send_message(text)
 
 

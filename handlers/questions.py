@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -21,9 +20,10 @@ from handlers.common import (
 )
 from handlers.handoff import post_to_staff
 from handlers.state import TelegramApp
+from handlers.texts import questions as texts
+from handlers.texts.questions import NOT_YOURS as NOT_YOURS
 
 log = logging.getLogger(__name__)
-NOT_YOURS = "Nút này không thuộc câu hỏi của cuộc trò chuyện này."
 
 
 async def on_text(update: Update, context: Context) -> None:
@@ -38,8 +38,7 @@ async def on_text(update: Update, context: Context) -> None:
     await send_answer(message, answered)
     if answered.suggest_staff:
         await message.chat.send_message(
-            "Tôi đã hai lần liền chưa trả lời được câu hỏi của bạn. Để cán bộ trả lời trực tiếp "
-            "cho chắc chắn nhé?",
+            texts.SUGGEST_STAFF,
             reply_markup=InlineKeyboardMarkup([[handoff_button(answered.consultation_id)]]),
         )
 
@@ -56,7 +55,7 @@ async def on_feedback(update: Update, context: Context) -> None:
         await query.answer(NOT_YOURS)
         return
     await conversation.feedback(consultation_id, helpful == "1")
-    await query.answer("Cảm ơn bạn đã đánh giá!")
+    await query.answer(texts.THANKS_FOR_FEEDBACK)
     markup = getattr(query.message, "reply_markup", None)
     if isinstance(markup, InlineKeyboardMarkup):
         kept = [
@@ -68,8 +67,7 @@ async def on_feedback(update: Update, context: Context) -> None:
             await query.edit_message_reply_markup(InlineKeyboardMarkup(kept) if kept else None)
     if helpful != "1":
         await query.message.chat.send_message(
-            "Xin lỗi vì câu trả lời chưa đúng ý bạn. Bạn có thể hỏi lại cụ thể hơn, hoặc để tôi "
-            "chuyển câu hỏi cho cán bộ.",
+            texts.SORRY_NOT_HELPFUL,
             reply_markup=InlineKeyboardMarkup([[handoff_button(consultation_id)]]),
         )
 
@@ -85,10 +83,10 @@ async def on_handoff(update: Update, context: Context) -> None:
         await query.answer(NOT_YOURS)
         return
     if await _already_handed_off(context, consultation_id):
-        await query.answer("Câu hỏi này đã được chuyển cho cán bộ.")
+        await query.answer(texts.ALREADY_HANDED_OFF)
         return
     await svc.conversation.hand_off(consultation_id, person_of(query.from_user).key)
-    await query.answer("Đã chuyển câu hỏi cho cán bộ.")
+    await query.answer(texts.HANDED_OFF)
     await post_to_staff(context, consultation_id)
     await query.message.chat.send_message(handoff_confirmation(context))
 
@@ -102,10 +100,7 @@ async def _already_handed_off(context: Context, consultation_id: str) -> bool:
 
 def handoff_confirmation(context: Context) -> str:
     agency = services(context).settings.agency
-    return (
-        f"Tôi đã chuyển câu hỏi của bạn tới cán bộ của {escape(agency.name)}. Cán bộ sẽ trả lời "
-        f"ngay trong cuộc trò chuyện này trong giờ làm việc ({escape(agency.hours)})."
-    )
+    return texts.staff_will_answer(agency.name, agency.hours)
 
 
 async def ask_staff(update: Update, context: Context) -> None:
@@ -119,10 +114,7 @@ async def ask_staff(update: Update, context: Context) -> None:
     person = person_of(user)
     answered = await conversation.ask(person, question, "telegram", message.chat.id)
     if answered.reply.empty:  # nothing written (or only emoji): nothing to pass on
-        await message.chat.send_message(
-            "Bạn gõ /hoicanbo kèm câu hỏi, ví dụ:\n"
-            "<code>/hoicanbo Sản phẩm nước mắm của tôi cần công bố theo quy chuẩn nào?</code>"
-        )
+        await message.chat.send_message(texts.ASK_STAFF_USAGE)
         return
     await conversation.hand_off(answered.consultation_id, person.key)
     await post_to_staff(context, answered.consultation_id)

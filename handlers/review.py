@@ -31,22 +31,10 @@ from bot.topics import TOPIC_LABELS
 from handlers.common import Context, services, short
 from handlers.staff import NOT_PERMITTED, register_staff_command
 from handlers.state import TelegramApp
+from handlers.texts import review as texts
 
 PAGE = 8
 GROUPS_SHOWN = 8
-OUTCOME_LABELS = {
-    "answered": "bot trả lời",
-    "abstained": "chưa trả lời được",
-    "handed_off": "đã chuyển cán bộ",
-    "staff_answered": "cán bộ đã trả lời",
-    "negative": "bị đánh giá chưa đúng",
-}
-OUTCOME_BUTTONS = (
-    (None, "Tất cả"),
-    ("abstained", "Chưa trả lời"),
-    ("handed_off", "Đã chuyển"),
-    ("negative", "👎"),
-)
 TOPIC_WORDS = {
     "mavach": "barcode", "msmv": "barcode", "barcode": "barcode",
     "tccs": "base_standard", "base_standard": "base_standard",
@@ -94,9 +82,9 @@ def parse_day(text: str) -> dt.date:
             day = dt.datetime.strptime(text, form).date()
             break
     if day is None:
-        raise ValueError(f"Không hiểu “{text}”: ngày viết 2026-11-26 hoặc 26/11/2026.")
+        raise ValueError(texts.UNREADABLE_DAY.format(text=text))
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"Ngày “{text}” nằm ngoài khoảng nhật ký (2000 đến 2100).")
+        raise ValueError(texts.DAY_OUT_OF_RANGE.format(text=text))
     return day
 
 
@@ -136,36 +124,40 @@ async def log_page(
 ) -> tuple[str, InlineKeyboardMarkup]:
     rows, total = await services(context).log_desk.page(where, page, PAGE)
     pages = max(1, -(-total // PAGE))
-    title = ["<b>Nhật ký tư vấn</b>"]
+    filters = []
     if where.topic:
-        title.append(escape(TOPIC_LABELS.get(where.topic, "chưa phân loại")))
+        filters.append(TOPIC_LABELS.get(where.topic, texts.UNCLASSIFIED_TOPIC))
     if where.outcome:
-        title.append(escape(OUTCOME_LABELS[where.outcome]))
-    lines = [" · ".join(title) + f": {total} lượt, trang {page + 1}/{pages}"]
+        filters.append(texts.OUTCOME_LABELS[where.outcome])
+    lines = [texts.log_heading(filters, total, page + 1, pages)]
     for row in rows:
-        topic = TOPIC_LABELS.get(row.topic or "", "chưa rõ chủ đề")
-        feedback = {"helpful": " · 👍", "not_helpful": " · 👎"}.get(row.feedback or "", "")
-        entry = row.entry_id or "không có mục"
-        outcome = OUTCOME_LABELS.get(row.outcome, row.outcome)
         lines.append(
-            f"\n🕘 {local_time(row.created_at)} · {escape(topic)} · {escape(entry)} "
-            f"({row.confidence:.2f}) · {escape(outcome)}{feedback}\n"
-            f"<i>{escape(short(row.question, 200))}</i>"
+            texts.log_line(
+                local_time(row.created_at),
+                TOPIC_LABELS.get(row.topic or "", texts.UNKNOWN_TOPIC),
+                row.entry_id or texts.NO_ENTRY,
+                row.confidence,
+                texts.OUTCOME_LABELS.get(row.outcome, row.outcome),
+                row.feedback,
+                short(row.question, 200),
+            )
         )
     if not rows:
-        lines.append("\nKhông có lượt tư vấn nào khớp.")
+        lines.append(texts.NO_MATCHING_LOG)
     outcome_row = [
         InlineKeyboardButton(
-            ("• " if where.outcome == outcome else "") + label,
+            (texts.SELECTED_FILTER if where.outcome == outcome else "") + label,
             callback_data=encode(LogFilter(where.topic, outcome, where.start, where.end), 0),
         )
-        for outcome, label in OUTCOME_BUTTONS
+        for outcome, label in texts.OUTCOME_BUTTONS
     ]
     paging = []
     if page > 0:
-        paging.append(InlineKeyboardButton("◀ Trước", callback_data=encode(where, page - 1)))
+        paging.append(
+            InlineKeyboardButton(texts.PREVIOUS_PAGE, callback_data=encode(where, page - 1))
+        )
     if page + 1 < pages:
-        paging.append(InlineKeyboardButton("Sau ▶", callback_data=encode(where, page + 1)))
+        paging.append(InlineKeyboardButton(texts.NEXT_PAGE, callback_data=encode(where, page + 1)))
     return "\n".join(lines), InlineKeyboardMarkup([outcome_row, *([paging] if paging else [])])
 
 
@@ -217,26 +209,24 @@ async def show_unanswered(update: Update, context: Context) -> None:
     if context.chat_data is not None:
         context.chat_data[CURATION_GROUPS] = groups
     if not groups:
-        await message.chat.send_message("Không còn câu hỏi nào bot chưa trả lời được. 🎉")
+        await message.chat.send_message(texts.NO_UNANSWERED)
         return
-    lines = [
-        f"<b>Câu hỏi bot chưa trả lời được</b>: {len(candidates)} lượt, {len(groups)} nhóm. "
-        "Nhóm hỏi nhiều nhất nên được viết thành mục mới trước."
-    ]
+    lines = [texts.UNANSWERED_HEADING.format(consultations=len(candidates), groups=len(groups))]
     rows = []
     for number, group in enumerate(groups[:GROUPS_SHOWN], start=1):
-        others = (
-            f" (và {len(group.questions) - 1} cách hỏi khác)" if len(group.questions) > 1 else ""
+        lines.append(
+            texts.unanswered_group(
+                number, group.count, short(group.example, 160), len(group.questions)
+            )
         )
-        example = escape(short(group.example, 160))
-        lines.append(f"\n{number}. <b>{group.count} lượt</b>: <i>{example}</i>{others}")
         rows.append(
             [
                 InlineKeyboardButton(
-                    f"📎 Gắn #{number} vào mục", callback_data=f"cg:a:{number - 1}"
+                    texts.ATTACH_BUTTON.format(number=number), callback_data=f"cg:a:{number - 1}"
                 ),
                 InlineKeyboardButton(
-                    f"🚫 #{number} ngoài phạm vi", callback_data=f"cg:o:{number - 1}"
+                    texts.OUT_OF_SCOPE_BUTTON.format(number=number),
+                    callback_data=f"cg:o:{number - 1}",
                 ),
             ]
         )
@@ -253,7 +243,7 @@ async def on_curation(update: Update, context: Context) -> None:
     groups = (context.chat_data or {}).get(CURATION_GROUPS) or []
     number = int(parts[2])
     if number >= len(groups):
-        await query.answer("Danh sách đã cũ, gõ lại /chuatraloi.")
+        await query.answer(texts.STALE_LIST)
         return
     group = groups[number]
     svc = services(context)
@@ -270,7 +260,7 @@ async def on_curation(update: Update, context: Context) -> None:
         ]
         await query.answer()
         await query.message.chat.send_message(
-            f"Gắn câu hỏi <i>{escape(short(group.example, 160))}</i> vào mục nào?",
+            texts.choose_entry(short(group.example, 160)),
             reply_markup=InlineKeyboardMarkup(buttons),
         )
         return
@@ -286,21 +276,18 @@ async def _attach(context: Context, group: curation.QuestionGroup, entry_id: str
     svc = services(context)
     entry = svc.knowledge.entries.get(entry_id)
     if entry is None:
-        return "Mục này không còn trong cơ sở tri thức."
+        return texts.ENTRY_GONE
     path = svc.settings.knowledge_path / entry.topic / f"{entry.id}.md"
     problem = await _edit_knowledge(
         svc,
         path,
         lambda: curation.add_phrasing(path, group.example),
-        "Không thêm được: tệp sau khi sửa không hợp lệ, đã giữ nguyên bản cũ.",
+        texts.ATTACH_INVALID,
     )
     if problem:
         return problem
     await svc.log_desk.curated(group.consultation_ids, "attached")
-    return (
-        f"Đã thêm cách hỏi <i>{escape(short(group.example, 160))}</i> vào mục "
-        f"<b>{escape(entry.title)}</b> ({escape(entry.id)}) và nạp lại cơ sở tri thức."
-    )
+    return texts.attached(short(group.example, 160), entry.title, entry.id)
 
 
 async def _out_of_scope(context: Context, group: curation.QuestionGroup) -> str:
@@ -310,12 +297,12 @@ async def _out_of_scope(context: Context, group: curation.QuestionGroup) -> str:
         svc,
         root / OUT_OF_SCOPE_FILE,
         lambda: curation.mark_out_of_scope(root, group.example),
-        "Không ghi được: tệp ngoài phạm vi sau khi sửa không hợp lệ, đã giữ bản cũ.",
+        texts.OUT_OF_SCOPE_INVALID,
     )
     if problem:
         return problem
     await svc.log_desk.curated(group.consultation_ids, "out_of_scope")
-    return f"Đã đánh dấu <i>{escape(short(group.example, 160))}</i> là ngoài phạm vi."
+    return texts.marked_out_of_scope(short(group.example, 160))
 
 
 async def _edit_knowledge(
@@ -339,24 +326,14 @@ async def reload_knowledge(update: Update, context: Context) -> None:
     confirmed = [a.lower() for a in context.args or []] in (["xacnhan"], ["xácnhận"], ["confirm"])
     loaded = await svc.reload(confirmed)
     if loaded.ok:
-        warnings = len(loaded.problems)
-        note = f" ({warnings} cảnh báo, xem bằng python -m bot kb check)" if warnings else ""
-        await message.chat.send_message(
-            f"Đã nạp lại cơ sở tri thức: {len(loaded.knowledge)} mục{note}."
-        )
+        await message.chat.send_message(texts.reloaded(len(loaded.knowledge), len(loaded.problems)))
         return
-    lines = [
-        "⚠️ Cơ sở tri thức mới có lỗi nên <b>chưa được áp dụng</b>; bot vẫn dùng bản cũ "
-        f"({len(svc.knowledge)} mục). Sửa các lỗi sau rồi gửi lại /taikb:"
-    ]
-    lines += [f"• {escape(str(problem))}" for problem in loaded.errors[:20]]
+    lines = [texts.RELOAD_REJECTED.format(entries=len(svc.knowledge))]
+    lines += [texts.reload_error(str(problem)) for problem in loaded.errors[:20]]
     if len(loaded.errors) > 20:
-        lines.append(f"… và {len(loaded.errors) - 20} lỗi khác.")
+        lines.append(texts.MORE_ERRORS.format(count=len(loaded.errors) - 20))
     if any(p.field == "reload" for p in loaded.errors):
-        lines.append(
-            "Bản mới ít mục hơn hẳn bản đang dùng (thư mục bị xoá hoặc chép thiếu?). Nếu đúng là "
-            "muốn vậy, gửi <code>/taikb xacnhan</code>."
-        )
+        lines.append(texts.RELOAD_SHRANK)
     await message.chat.send_message("\n".join(lines))
 
 
@@ -380,8 +357,8 @@ async def export_log(update: Update, context: Context) -> None:
     first, last = days[0], days[-1]
     svc = services(context)
     xlsx, csv = await svc.reports.export(vietnam_midnight(first), vietnam_midnight(last, 1))
-    name = f"nhat-ky-{first:%Y%m%d}-{last:%Y%m%d}"
-    caption = f"Nhật ký tư vấn từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}"
+    name = texts.EXPORT_FILE_NAME.format(first=first, last=last)
+    caption = texts.EXPORT_CAPTION.format(first=first, last=last)
     await message.chat.send_document(InputFile(xlsx, filename=f"{name}.xlsx"), caption=caption)
     await message.chat.send_document(InputFile(csv, filename=f"{name}.csv"))
 
@@ -408,7 +385,7 @@ async def show_stats(update: Update, context: Context) -> None:
     chat = update.effective_message.chat
     await chat.send_message(summary_html(stats))
     chart = await services(context).reports.chart(stats)
-    await chat.send_photo(InputFile(chart, filename="thong-ke.png"))
+    await chat.send_photo(InputFile(chart, filename=texts.STATS_CHART_FILE_NAME))
 
 
 async def send_report(update: Update, context: Context) -> None:
@@ -421,9 +398,8 @@ async def send_report(update: Update, context: Context) -> None:
         paths = await services(context).reports.report(stats, Path(folder))
         for path in paths:
             if path.suffix in (".docx", ".xlsx"):
-                await chat.send_document(
-                    InputFile(path.read_bytes(), filename=f"bao-cao-{path.name}")
-                )
+                name = texts.REPORT_FILE_NAME.format(name=path.name)
+                await chat.send_document(InputFile(path.read_bytes(), filename=name))
 
 
 def register(application: TelegramApp) -> None:

@@ -10,11 +10,10 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.bulletin.delivery import Rejected, RetryLater, Transient, Unreachable
 from handlers.buttons import CallbackButton
 from handlers.flood import retry_seconds
+from handlers.texts.common import UNSUBSCRIBE_BUTTON
 from handlers.transport import AiohttpRequest
 
-UNSUBSCRIBE = InlineKeyboardMarkup(
-    [[CallbackButton("🔕 Hủy nhận bản tin", callback_data="bt:unsub")]]
-)
+UNSUBSCRIBE = InlineKeyboardMarkup([[CallbackButton(UNSUBSCRIBE_BUTTON, callback_data="bt:unsub")]])
 GONE = ("chat not found", "user is deactivated", "bot was blocked", "peer_id_invalid")
 
 

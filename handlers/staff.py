@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from html import escape
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
@@ -18,19 +17,11 @@ from telegram.ext import CommandHandler, filters
 
 from handlers.common import Context, services
 from handlers.state import TelegramApp
+from handlers.texts import staff as texts
+from handlers.texts.staff import NOT_PERMITTED as NOT_PERMITTED
+from handlers.texts.staff import STAFF_COMMANDS as STAFF_COMMANDS
 
 log = logging.getLogger(__name__)
-STAFF_COMMANDS = (
-    ("nhatky", "Nhật ký tư vấn (lọc, phân trang)"),
-    ("chuatraloi", "Câu hỏi bot chưa trả lời được"),
-    ("taikb", "Nạp lại cơ sở tri thức"),
-    ("xuat", "Xuất nhật ký ra Excel và CSV"),
-    ("thongke", "Thống kê theo quý"),
-    ("baocao", "Tệp báo cáo quý"),
-    ("bantin", "Bản tin TBT: xem, thêm tin, gửi, tiến độ"),
-    ("canbo", "Danh sách cán bộ (quản trị: thêm, xóa)"),
-)
-NOT_PERMITTED = "Bạn không có quyền dùng lệnh này."
 
 
 def make_staff_filter(application: TelegramApp) -> filters.User:
@@ -88,21 +79,21 @@ async def manage_staff(update: Update, context: Context) -> None:
     args = context.args or []
     if args and args[0].lower() in ("them", "thêm", "xoa", "xóa"):
         if not directory.is_admin(user.id):
-            await message.chat.send_message("Chỉ quản trị viên được thêm hoặc xóa cán bộ.")
+            await message.chat.send_message(texts.ADMINS_ONLY)
             return
         await _change_staff(update, context, args)
         return
-    lines = ["<b>Cán bộ dùng được lệnh nghiệp vụ</b>"]
+    lines = [texts.STAFF_LIST_TITLE]
     for member in sorted(directory.members):
-        role = "quản trị" if directory.is_admin(member) else "cán bộ"
-        name = directory.name_of(member) or (
-            "(trong config.toml)" if directory.configured(member) else ""
+        lines.append(
+            texts.staff_line(
+                member,
+                directory.name_of(member),
+                admin=directory.is_admin(member),
+                configured=directory.configured(member),
+            )
         )
-        lines.append(f"• {member} {escape(name)} – {role}")
-    lines.append(
-        "\nQuản trị viên: <code>/canbo them &lt;id&gt; &lt;tên&gt;</code>, "
-        "<code>/canbo xoa &lt;id&gt;</code>"
-    )
+    lines.append(texts.STAFF_LIST_USAGE)
     await message.chat.send_message("\n".join(lines))
 
 
@@ -112,21 +103,21 @@ async def _change_staff(update: Update, context: Context, args: list[str]) -> No
         return
     directory = services(context).staff
     if len(args) < 2 or not args[1].isdigit() or not 0 < int(args[1]) < MAX_TELEGRAM_ID:
-        await message.chat.send_message(
-            "Cần mã Telegram (số) của cán bộ, ví dụ: /canbo them 123456789 Nguyễn Văn A"
-        )
+        await message.chat.send_message(texts.ASK_TELEGRAM_ID)
         return
     member = int(args[1])
     if args[0].lower() in ("them", "thêm"):
         name = " ".join(args[2:]).strip() or str(member)
         await directory.appoint(member, name, user.id)
-        text = f"Đã thêm cán bộ {member} ({escape(name)})."
+        text = texts.staff_added(member, name)
     else:
         removed = await directory.dismiss(member)
         if not removed and directory.configured(member):
-            text = "Cán bộ này khai báo trong config.toml; sửa tệp cấu hình để bỏ."
+            text = texts.REMOVE_IN_CONFIG
+        elif removed:
+            text = texts.STAFF_REMOVED.format(member=member)
         else:
-            text = f"Đã xóa cán bộ {member}." if removed else "Không có cán bộ này."
+            text = texts.NO_SUCH_STAFF
     await refresh_staff(context.application)
     await message.chat.send_message(text)
 
@@ -151,11 +142,6 @@ def register_staff_command(
 
 MAX_TELEGRAM_ID = 2**52  # Telegram user ids fit in 52 bits
 
-PRIVATE_ONLY = (
-    "Lệnh này hiện thông tin của doanh nghiệp nên chỉ dùng trong tin nhắn riêng với bot hoặc "
-    "trong nhóm cán bộ."
-)
-
 
 def _private_only(callback: StaffCallback) -> StaffCallback:
     async def guarded(update: Update, context: Context) -> None:
@@ -163,7 +149,7 @@ def _private_only(callback: StaffCallback) -> StaffCallback:
         groups = services(context).settings.staff.groups
         if chat is not None and chat.type != "private" and chat.id not in groups:
             log.warning("staff command with personal data refused in chat %s", chat.id)
-            await chat.send_message(PRIVATE_ONLY)
+            await chat.send_message(texts.PRIVATE_ONLY)
             return
         await callback(update, context)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -19,34 +17,10 @@ from handlers.common import (
     topics_keyboard,
 )
 from handlers.state import TelegramApp
-
-
-def welcome(agency_name: str) -> str:
-    return (
-        f"Xin chào! Tôi là trợ lý tư vấn của <b>{escape(agency_name)}</b> "
-        "(điểm hỏi đáp TBT và sở hữu công nghiệp).\n\n"
-        "Tôi trả lời nhanh, có dẫn căn cứ pháp lý, các câu hỏi về:\n"
-        "• mã số mã vạch;\n• tiêu chuẩn cơ sở;\n• công bố hợp chuẩn, hợp quy;\n"
-        "• đăng ký sở hữu công nghiệp (nhãn hiệu, sáng chế, kiểu dáng, chỉ dẫn địa lý);\n"
-        "• hàng rào kỹ thuật trong thương mại (TBT) và bản tin TBT.\n\n"
-        "Bạn cứ gõ câu hỏi, có dấu hay không dấu đều được, hoặc chọn một chủ đề bên dưới. "
-        "Khi tôi chưa chắc chắn, tôi sẽ chuyển câu hỏi cho cán bộ."
-    )
-
-
-def help_text(commands: tuple[tuple[str, str], ...]) -> str:
-    lines = [
-        "<b>Cách dùng</b>",
-        "Gõ câu hỏi như khi nhắn tin, ví dụ: <i>phí đăng ký mã vạch</i>.",
-        "",
-    ]
-    lines += [f"/{name} – {escape(text)}" for name, text in commands]
-    lines += [
-        "",
-        "Dưới mỗi câu trả lời có câu hỏi gợi ý và nút đánh giá; nút “Hỏi cán bộ” gửi câu hỏi "
-        "cho cán bộ, cán bộ trả lời ngay trong cuộc trò chuyện này.",
-    ]
-    return "\n".join(lines)
+from handlers.texts import start as texts
+from handlers.texts.start import COMMANDS
+from handlers.texts.start import help_text as help_text
+from handlers.texts.start import welcome as welcome
 
 
 async def start(update: Update, context: Context) -> None:
@@ -58,7 +32,6 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def show_help(update: Update, context: Context) -> None:
-    from handlers.application import COMMANDS
     from handlers.staff import STAFF_COMMANDS
 
     message, user = update.effective_message, update.effective_user
@@ -66,16 +39,14 @@ async def show_help(update: Update, context: Context) -> None:
         return
     text = help_text(COMMANDS)
     if user is not None and services(context).staff.is_staff(user.id):
-        text += "\n\n<b>Lệnh dành cho cán bộ</b>\n" + "\n".join(
-            f"/{name} – {escape(label)}" for name, label in STAFF_COMMANDS
-        )
+        text += texts.staff_help(STAFF_COMMANDS)
     await message.chat.send_message(text)
 
 
 async def topics(update: Update, context: Context) -> None:
     if update.effective_message:
         await update.effective_message.chat.send_message(
-            "Bạn muốn xem câu hỏi về chủ đề nào?", reply_markup=topics_keyboard()
+            texts.CHOOSE_TOPIC, reply_markup=topics_keyboard()
         )
 
 
@@ -85,13 +56,13 @@ async def browse_topic(update: Update, context: Context) -> None:
         return
     topic = query.data.removeprefix("t:")
     if topic not in dict(TOPIC_BUTTONS):
-        await query.answer("Chủ đề này không còn nữa.")
+        await query.answer(texts.TOPIC_GONE)
         return
     entries = services(context).knowledge.by_topic(topic)
     await query.answer()
     rows = [[CallbackButton(short(e.title), callback_data=f"q:{e.id}")] for e in entries]
     await query.message.chat.send_message(
-        f"<b>{topic_label(topic)}</b>: chọn câu hỏi bạn quan tâm.",
+        texts.TOPIC_QUESTIONS.format(topic=topic_label(topic)),
         reply_markup=InlineKeyboardMarkup(rows),
     )
 
@@ -106,7 +77,7 @@ async def follow_up(update: Update, context: Context) -> None:
         person_of(query.from_user), query.data.removeprefix("q:"), "telegram", chat.id
     )
     if answered is None:
-        await query.answer("Câu hỏi này đã được cập nhật; bạn gõ lại câu hỏi giúp tôi.")
+        await query.answer(texts.ENTRY_UPDATED)
         return
     await query.answer()
     await send_answer(query.message, answered)  # type: ignore[arg-type]
@@ -123,7 +94,7 @@ async def clarified(update: Update, context: Context) -> None:
         person_of(query.from_user), subject, intent, "telegram", chat.id
     )
     if answered is None:
-        await query.answer("Lựa chọn này đã cũ; bạn gõ lại câu hỏi giúp tôi.")
+        await query.answer(texts.CHOICE_OUTDATED)
         return
     await query.answer()
     await send_answer(query.message, answered)  # type: ignore[arg-type]

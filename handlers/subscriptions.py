@@ -3,8 +3,6 @@ markets (/dangky, /caidat), unsubscribing (/huydangky, the button under each bul
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -12,6 +10,7 @@ from bot.bulletin.items import MARKET_LABELS, MARKETS, TOPIC_LABELS, TOPICS
 from bot.bulletin.service import BulletinService
 from handlers.common import Context, person_of, services
 from handlers.state import TelegramApp
+from handlers.texts import bulletin as texts
 
 CHOICE = "bulletin_choice"
 
@@ -21,29 +20,22 @@ def bulletins(context: Context) -> BulletinService:
 
 
 def choice_keyboard(topics: set[str], markets: set[str]) -> InlineKeyboardMarkup:
-    def mark(on: bool) -> str:
-        return "✅ " if on else "⬜ "
-
     topic_buttons = [
-        InlineKeyboardButton(mark(t in topics) + TOPIC_LABELS[t], callback_data=f"bt:t:{t}")
+        InlineKeyboardButton(
+            texts.toggle_label(TOPIC_LABELS[t], t in topics), callback_data=f"bt:t:{t}"
+        )
         for t in TOPICS
     ]
     market_buttons = [
-        InlineKeyboardButton(mark(m in markets) + MARKET_LABELS[m], callback_data=f"bt:m:{m}")
+        InlineKeyboardButton(
+            texts.toggle_label(MARKET_LABELS[m], m in markets), callback_data=f"bt:m:{m}"
+        )
         for m in MARKETS
     ]
     rows = [topic_buttons[i : i + 2] for i in range(0, len(topic_buttons), 2)]
     rows += [market_buttons[i : i + 3] for i in range(0, len(market_buttons), 3)]
-    rows.append([InlineKeyboardButton("💾 Lưu lựa chọn", callback_data="bt:save")])
+    rows.append([InlineKeyboardButton(texts.SAVE_CHOICE_BUTTON, callback_data="bt:save")])
     return InlineKeyboardMarkup(rows)
-
-
-CHOOSE_TEXT = (
-    "<b>Bản tin TBT hằng tuần</b>: thông báo mới của WTO từ các thị trường xuất khẩu, thay đổi "
-    "tiêu chuẩn, quy chuẩn, thủ tục trong nước và các hạn góp ý.\n\n"
-    "Chọn <b>chủ đề</b> (hàng trên) và <b>thị trường</b> (hàng dưới) bạn quan tâm, rồi bấm "
-    "“Lưu lựa chọn”."
-)
 
 
 async def subscribe(update: Update, context: Context) -> None:
@@ -57,7 +49,9 @@ async def subscribe(update: Update, context: Context) -> None:
     else:
         topics, markets = set(TOPICS), set(MARKETS)
     context.user_data[CHOICE] = {"topics": topics, "markets": markets}
-    await message.chat.send_message(CHOOSE_TEXT, reply_markup=choice_keyboard(topics, markets))
+    await message.chat.send_message(
+        texts.SUBSCRIBE_CHOICE, reply_markup=choice_keyboard(topics, markets)
+    )
 
 
 async def on_choice(update: Update, context: Context) -> None:
@@ -74,7 +68,7 @@ async def on_choice(update: Update, context: Context) -> None:
         await query.edit_message_reply_markup(choice_keyboard(choice["topics"], choice["markets"]))
         return
     if not choice["topics"] or not choice["markets"]:
-        await query.answer("Chọn ít nhất một chủ đề và một thị trường.", show_alert=True)
+        await query.answer(texts.CHOOSE_AT_LEAST_ONE, show_alert=True)
         return
     topics = [t for t in TOPICS if t in choice["topics"]]
     markets = [m for m in MARKETS if m in choice["markets"]]
@@ -82,13 +76,9 @@ async def on_choice(update: Update, context: Context) -> None:
         person_of(query.from_user), query.message.chat.id, topics, markets
     )
     data.pop(CHOICE, None)
-    await query.answer("Đã lưu.")
-    chosen_topics = ", ".join(TOPIC_LABELS[t].lower() for t in topics)
-    chosen_markets = ", ".join(MARKET_LABELS[m] for m in markets)
+    await query.answer(texts.SAVED)
     await query.message.chat.send_message(
-        "Đã đăng ký nhận bản tin TBT hằng tuần.\n"
-        f"Chủ đề: {escape(chosen_topics)}.\nThị trường: {escape(chosen_markets)}.\n"
-        "Đổi lựa chọn bằng /caidat, hủy bằng /huydangky hoặc nút ở cuối mỗi bản tin."
+        texts.subscribed([TOPIC_LABELS[t] for t in topics], [MARKET_LABELS[m] for m in markets])
     )
 
 
@@ -97,8 +87,7 @@ async def unsubscribe(update: Update, context: Context) -> None:
     if message is None or user is None:
         return
     done = await bulletins(context).unsubscribe(person_of(user).key)
-    text = "Đã hủy nhận bản tin TBT." if done else "Bạn chưa đăng ký nhận bản tin TBT."
-    await message.chat.send_message(text + " Đăng ký lại bất cứ lúc nào bằng /dangky.")
+    await message.chat.send_message(texts.unsubscribed(done))
 
 
 async def on_unsubscribe_button(update: Update, context: Context) -> None:
@@ -106,7 +95,7 @@ async def on_unsubscribe_button(update: Update, context: Context) -> None:
     if query is None or query.from_user is None:
         return
     await bulletins(context).unsubscribe(person_of(query.from_user).key)
-    await query.answer("Đã hủy nhận bản tin TBT. Đăng ký lại bằng /dangky.", show_alert=True)
+    await query.answer(texts.UNSUBSCRIBED_BY_BUTTON, show_alert=True)
 
 
 def register(application: TelegramApp) -> None:

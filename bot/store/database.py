@@ -14,7 +14,17 @@ from sqlalchemy.engine import make_url
 
 from bot.store.watchdog import Watchdog
 
-MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
+_HERE = Path(__file__).resolve().parent
+# Installed from a wheel, the migrations are shipped as bot/store/migrations; in the source tree
+# they are the top-level migrations/ folder.
+MIGRATIONS = next(
+    (
+        p
+        for p in (_HERE / "migrations", _HERE.parent.parent / "migrations")
+        if (p / "env.py").exists()
+    ),
+    _HERE.parent.parent / "migrations",
+)
 STATEMENT_TIMEOUT_MS = 10_000  # the longest statement (an export, a quarter's statistics)
 
 
