@@ -130,7 +130,9 @@ class StaffSettings(_Section):
     topic_groups: dict[str, int] = Field(default_factory=dict)
     morning_hour: int = Field(default=8, ge=0, le=23)
     remind_after_hours: float = Field(default=4, gt=0)
-    timezone: str = "Asia/Ho_Chi_Minh"
+    # The office works in Vietnam time (bot/clock.py); the key stays so that a config.toml
+    # that names the zone keeps loading, and any other zone is refused rather than ignored.
+    timezone: Literal["Asia/Ho_Chi_Minh"] = "Asia/Ho_Chi_Minh"
 
     def group_for(self, topic: str | None) -> int:
         """The staff group for a topic: its own group when configured, else the main one."""

@@ -60,7 +60,9 @@ def environment(overrides: Path | None = None) -> jinja2.Environment:
     folders = [str(overrides), str(TEMPLATES)] if overrides else [str(TEMPLATES)]
     found = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2",), default=False, default_for_string=False
+        ),
         # A misspelt variable in an edited template must fail, not leave a figure out.
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

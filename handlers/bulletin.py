@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
@@ -25,7 +24,7 @@ from telegram.ext import (
 from bot.bulletin.delivery import Progress
 from bot.bulletin.items import MARKET_LABELS, MARKETS, TOPIC_LABELS, TOPICS, Item, Week
 from bot.bulletin.service import BulletinService
-from bot.clock import vietnam_today
+from bot.clock import VIETNAM, vietnam_today
 from bot.store.records import DatabaseUnavailable
 from handlers.common import Context, services
 from handlers.sender import TelegramSender
@@ -350,7 +349,7 @@ def schedule(application: TelegramApp) -> None:
     if application.job_queue is None:
         return
     config = settings.bulletin
-    at = config.send_time.replace(tzinfo=ZoneInfo(settings.staff.timezone))
+    at = config.send_time.replace(tzinfo=VIETNAM)
     day = DAYS.index(config.send_day)
     application.job_queue.run_daily(weekly, at, days=(day,), name="weekly-bulletin")
 

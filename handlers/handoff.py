@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
 from telegram.error import TelegramError
@@ -19,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.clock import utcnow
+from bot.clock import VIETNAM, utcnow
 from bot.messages import split_html
 from bot.staff import handoff as texts
 from bot.store.records import DatabaseUnavailable, ThreadInfo
@@ -188,7 +187,7 @@ def schedule(application: TelegramApp) -> None:
     settings = application.bot_data.config.staff
     if application.job_queue is None:
         return
-    morning = dt.time(settings.morning_hour, 0, tzinfo=ZoneInfo(settings.timezone))
+    morning = dt.time(settings.morning_hour, 0, tzinfo=VIETNAM)
     application.job_queue.run_daily(_morning, morning, days=WORKING_DAYS, name="morning")
     application.job_queue.run_repeating(_overdue, REMINDER_CHECK_SECONDS, first=60, name="overdue")
 

@@ -62,3 +62,10 @@ def test_committed_config_holds_no_secrets() -> None:
     text = (ROOT / "config.toml").read_text(encoding="utf-8").lower()
     assert "token =" not in text
     assert not re.search(r"://[^/\s:@]+:[^@\s]+@", text)  # no user:password in a URL
+
+
+def test_a_time_zone_other_than_vietnams_is_refused_not_ignored(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[staff]\ntimezone = "Europe/Paris"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"staff\.timezone"):
+        load_settings(config, environ={})

@@ -16,6 +16,7 @@ from bot.config import Agency, KnowledgeSettings
 from bot.qa.facets import Vocabulary
 from bot.qa.legal import cited
 from bot.qa.text import tokens
+from bot.templating import environment
 from bot.topics import TOPICS
 
 MIN_QUESTIONS = 4
@@ -142,8 +143,9 @@ def untraceable(source: str) -> str:
 
 
 def answer_renderer() -> jinja2.Environment:
-    # Answers are Markdown, escaped later when rendered to HTML; StrictUndefined catches typos.
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    """Answers are Markdown, escaped later when rendered to HTML (the one environment escapes
+    only .html.j2 templates); StrictUndefined catches a misspelt agency field."""
+    return environment()
 
 
 def read_entry(
