@@ -243,6 +243,8 @@ async def test_two_senders_at_once_never_send_the_same_delivery(
 async def test_killed_mid_broadcast_resumes_without_sending_twice(
     botapi: FakeBotApi, database_url: str, settings: Settings, tmp_path: Path
 ) -> None:
+    """One scenario end to end (long because each step depends on the last): a sender killed
+    mid-broadcast, a new one resuming."""
     if not database_url.startswith("sqlite"):
         pytest.skip("the subprocess run is exercised on SQLite; claims are tested on both")
     service = service_for(database_url, settings, tmp_path)

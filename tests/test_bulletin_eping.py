@@ -174,6 +174,8 @@ def test_eping_semicolon_csv_without_bom_is_sniffed(tmp_path: Path) -> None:
 
 
 def test_eping_xlsx_finds_its_header_and_reads_excel_dates(tmp_path: Path) -> None:
+    """Long because it builds a real workbook with a preamble, Excel dates and bad rows in one
+    file."""
     path = tmp_path / "eping.xlsx"
     workbook = Workbook()
     sheet = workbook.active

@@ -145,6 +145,8 @@ def _item_file(
 
 
 def test_week_folder_loads_good_files_and_names_broken_ones(tmp_path: Path) -> None:
+    """Long because one folder holds every kind of broken file next to the good ones, as staff
+    would have it."""
     week = tmp_path / "2026-W48"
     _write(week, "a-eu.md", _item_file("Đồ chơi EU", extra="deadline: 2027-01-24\n"))
     _write(

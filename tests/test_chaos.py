@@ -46,6 +46,8 @@ async def _business(
 async def test_a_hung_database_does_not_hold_up_answers(
     botapi: FakeBotApi, tmp_path: Path, settings: Settings, knowledge: KnowledgeBase
 ) -> None:
+    """One scenario end to end (long because each step depends on the last): the database hangs,
+    answers go on, it comes back."""
     base = make_url(os.environ["TEST_DATABASE_URL"])
     schema = f"chaos_{os.getpid()}"
     admin = create_engine(base)

@@ -8,6 +8,8 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from bot.qa.answers import Answerer
 from bot.qa.knowledge import KnowledgeBase, load_knowledge
 from tests.conftest import WriteEntry
@@ -109,21 +111,19 @@ def test_citing_a_repealed_document_as_current_is_an_error(
     )
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Nghị định 132/2008/NĐ-CP đã được thay thế bởi Nghị định 37/2026/NĐ-CP.",
+        "Áp dụng Nghị định 37/2026/NĐ-CP (thay thế Nghị định 132/2008/NĐ-CP).",
+    ],
+)
 def test_a_repealed_document_may_be_named_as_history(
-    write_entry: WriteEntry, tmp_path: Path
+    write_entry: WriteEntry, tmp_path: Path, body: str
 ) -> None:
+    """Named as what was replaced, the repealed decree is history, not stated as current."""
     root = tmp_path / "knowledge"
-    write_entry(body="Nghị định 132/2008/NĐ-CP đã được thay thế bởi Nghị định 37/2026/NĐ-CP.")
-    _registry(root)
-    _, problems = _load(root)
-    assert not [p for p in problems if "as current" in p], problems
-
-
-def test_the_document_a_new_one_replaces_is_history(
-    write_entry: WriteEntry, tmp_path: Path
-) -> None:
-    root = tmp_path / "knowledge"
-    write_entry(body="Áp dụng Nghị định 37/2026/NĐ-CP (thay thế Nghị định 132/2008/NĐ-CP).")
+    write_entry(body=body)
     _registry(root)
     _, problems = _load(root)
     assert not [p for p in problems if "as current" in p], problems

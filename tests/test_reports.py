@@ -341,6 +341,8 @@ def test_chart_of_an_empty_quarter_still_renders() -> None:
 def test_write_report_writes_docx_xlsx_and_chart(
     engine: Engine, stats: QuarterStats, tmp_path: Path
 ) -> None:
+    """Long because it reads back every file the report writes (.docx, .xlsx, chart) against the
+    same figures."""
     rows = consultation_rows(engine, Q3.start, Q3.end)
     paths = write_report(stats, tmp_path / "out", AGENCY, consultations_rows=rows)
     assert [path.name for path in paths] == ["report.docx", "report.xlsx", "chart.png"]
