@@ -20,6 +20,7 @@ from handlers.state import TelegramApp
 from handlers.texts import staff as texts
 from handlers.texts.staff import NOT_PERMITTED as NOT_PERMITTED
 from handlers.texts.staff import STAFF_COMMANDS as STAFF_COMMANDS
+from handlers.texts.start import COMMANDS
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ def make_staff_filter(application: TelegramApp) -> filters.User:
 
 async def refresh_staff(application: TelegramApp) -> None:
     """Load staff from the database, update the filter, and give each of them the staff menu."""
-    from handlers.application import COMMANDS
-
     directory = application.bot_data.services.staff
     try:
         await directory.reread()

@@ -18,6 +18,7 @@ from handlers.common import (
 )
 from handlers.state import TelegramApp
 from handlers.texts import start as texts
+from handlers.texts.staff import STAFF_COMMANDS
 from handlers.texts.start import COMMANDS
 from handlers.texts.start import help_text as help_text
 from handlers.texts.start import welcome as welcome
@@ -32,8 +33,6 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def show_help(update: Update, context: Context) -> None:
-    from handlers.staff import STAFF_COMMANDS
-
     message, user = update.effective_message, update.effective_user
     if message is None:
         return
