@@ -86,6 +86,17 @@ def test_another_case_of_the_same_subject_keeps_the_question(answerer: Answerer)
     assert second.entry_id == "tbt-export-requirements", second.markdown[:200]
 
 
+def test_an_entry_that_does_not_say_what_was_asked_comes_with_staff(answerer: Answerer) -> None:
+    _, follow_up = conversation(
+        answerer,
+        "hàng điện tử nhập về bán trong nước cần làm gì về chất lượng",
+        "thời gian kiểm tra bao lâu",  # the import entry states no processing time
+    )
+    assert follow_up.entry_id in (None, "conformity-imported")
+    if follow_up.entry_id is not None:
+        assert follow_up.offer_handoff, follow_up.confidence
+
+
 def test_a_question_that_names_its_subject_drops_the_context(answerer: Answerer) -> None:
     _, second = conversation(
         answerer, "phí mã vạch bao nhiêu", "hồ sơ đăng ký nhãn hiệu gồm những gì"

@@ -128,7 +128,7 @@ class Answerer:
         self.agency = agency or Agency()
         self.settings = settings or RetrievalSettings()
         self.reader = Reader(knowledge.index, knowledge.vocabulary)
-        self.chooser = Chooser(knowledge, self.settings.threshold)
+        self.chooser = Chooser(knowledge, self.settings.threshold, self.settings.low_confidence)
 
     def warm(self) -> None:
         """Render every answer once and run one search, before the first business asks: a

@@ -85,9 +85,13 @@ Choice = Answer | Clarify | NotCovered | None  # None: no facet helps, rank alon
 
 
 class Chooser:
-    def __init__(self, knowledge: KnowledgeBase, threshold: float) -> None:
+    def __init__(
+        self, knowledge: KnowledgeBase, threshold: float, low_confidence: float = 1.0
+    ) -> None:
         self.knowledge = knowledge
         self.threshold = threshold
+        # Below low_confidence (the "Hỏi cán bộ" line) and above the threshold (still answered).
+        self.unsure = max(threshold, (threshold + low_confidence) / 2)
         self._by_subject: dict[str, list[Entry]] = {}
         self._by_intent: dict[str, list[Entry]] = {}
         for entry in knowledge.entries.values():
@@ -270,7 +274,12 @@ class Chooser:
         second: str | None = None,
     ) -> Answer:
         features = entry_features(entry, reading, result, fitting)
-        return Answer(entry.id, calibrated(features), second, tuple(features.items()))
+        confidence = calibrated(features)
+        if reading.intents and not set(entry.intents) & set(reading.intents):
+            # A fallback or a narrow subject's one entry: it may say it in passing, or not at
+            # all ("thời gian kiểm tra bao lâu" of import inspection); answered, with staff at hand.
+            confidence = min(confidence, self.unsure)
+        return Answer(entry.id, confidence, second, tuple(features.items()))
 
 
 def entry_features(
