@@ -97,6 +97,16 @@ def test_an_entry_that_does_not_say_what_was_asked_comes_with_staff(answerer: An
         assert follow_up.offer_handoff, follow_up.confidence
 
 
+def test_a_product_named_after_asking_which_regulation_gets_its_rules(
+    answerer: Answerer,
+) -> None:
+    first, second = conversation(
+        answerer, "làm sao biết sp của mình phải áp qcvn nào", "vd nồi cơm điện"
+    )
+    assert first.entry_id == "conformity-find-qcvn"
+    assert second.entry_id == "product:household-electrical-appliances", second.entry_id
+
+
 def test_a_question_that_names_its_subject_drops_the_context(answerer: Answerer) -> None:
     _, second = conversation(
         answerer, "phí mã vạch bao nhiêu", "hồ sơ đăng ký nhãn hiệu gồm những gì"

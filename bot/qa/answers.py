@@ -17,7 +17,7 @@ from bot.qa import wording
 from bot.qa.choice import Answer, Choice, Chooser, Clarify, NotCovered
 from bot.qa.knowledge import Entry, KnowledgeBase
 from bot.qa.products import Product
-from bot.qa.reading import Reader, Reading
+from bot.qa.reading import SHORT_FOLLOW_UP, Reader, Reading
 from bot.qa.retrieval import SearchResult
 from bot.qa.text import tokens
 from bot.store.records import Turn
@@ -154,7 +154,7 @@ class Answerer:
             )
             if self._small_talk(alone):
                 reading, result = self.reader.read(question), alone
-        named = self._product(reading)
+        named = self._product(reading) or self._product_asked_before(reading, context)
         product = named[0] if named else None
         if named and result.out_of_scope is not None and not _about_rules(reading, named[1]):
             product = None  # "giấy chứng nhận an toàn thực phẩm": another agency's matter
@@ -199,6 +199,17 @@ class Answerer:
             # dựng xin ở đâu?")
             found = catalogue.match(reading.message)
         return found
+
+    def _product_asked_before(
+        self, reading: Reading, context: Turn | None
+    ) -> tuple[Product, int] | None:
+        """ "vd nồi cơm điện" after "sản phẩm của tôi phải áp QCVN nào": the product is the
+        case the previous question asked about."""
+        if context is None or context.intent != "find_regulation" or reading.subjects:
+            return None
+        if reading.intents or reading.content_words > SHORT_FOLLOW_UP:
+            return None
+        return self.knowledge.products.match(reading.text) if len(self.knowledge.products) else None
 
     def answer_product(self, question: str, product: Product, used_context: bool = False) -> Reply:
         """Which rules apply to this product, from the catalogue row with its sources."""
