@@ -107,6 +107,16 @@ def test_a_product_named_after_asking_which_regulation_gets_its_rules(
     assert second.entry_id == "product:household-electrical-appliances", second.entry_id
 
 
+def test_a_short_follow_up_naming_nothing_stays_on_the_subject(answerer: Answerer) -> None:
+    first, second = conversation(
+        answerer,
+        "hàng của cty bị trả về từ Hàn Quốc vì không đạt yêu cầu kỹ thuật",
+        "cần cung cấp thông tin gì",
+    )
+    assert first.entry_id == "tbt-barrier-help"
+    assert second.subject == first.subject, (second.entry_id, second.subject)
+
+
 def test_a_question_that_names_its_subject_drops_the_context(answerer: Answerer) -> None:
     _, second = conversation(
         answerer, "phí mã vạch bao nhiêu", "hồ sơ đăng ký nhãn hiệu gồm những gì"

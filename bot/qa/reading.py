@@ -21,6 +21,7 @@ from bot.store.records import Turn
 MOST_GENERAL = 2  # facets.yaml `generic` level of an intent that goes last in any message
 LONG_MESSAGE = 18  # words: shorter messages are searched whole
 SHORT_FOLLOW_UP = 6  # content words: a message this short may lean on the previous turn
+LEAN_BARE = 5  # content words: a message naming no facet this short takes the previous subject
 # "nếu 1000 sản phẩm thì sao", "trường hợp hộ kinh doanh thì sao": the previous question again.
 _VARIATION = re.compile(r"^(?:(?:vay|the|con) )?(?:neu|truong hop|gia su|lo nhu) ")
 # "Nhật Bản thì sao?", "còn Hàn Quốc?": the previous question about another case of the same
@@ -125,7 +126,7 @@ class Reader:
         bare_intent = bool(intents) and not subjects and self._only_cues(words, (), intents)
         subject_from_context = intent_from_context = False
         if context is not None and content <= SHORT_FOLLOW_UP:
-            if not subjects and context.subject and (intents or content <= SHORT_FOLLOW_UP // 2):
+            if not subjects and context.subject and (intents or content <= LEAN_BARE):
                 # "phí bao nhiêu?", or "ví dụ cho em với" / "không đạt thì sao": about the
                 # previous question's subject
                 subjects, subject_from_context = (context.subject,), True
