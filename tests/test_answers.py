@@ -117,6 +117,18 @@ def test_a_short_follow_up_naming_nothing_stays_on_the_subject(answerer: Answere
     assert second.subject == first.subject, (second.entry_id, second.subject)
 
 
+def test_a_story_asking_several_things_is_answered_on_what_its_words_fit(
+    answerer: Answerer,
+) -> None:
+    reply = answerer.ask(
+        "Luật Tiêu chuẩn và Quy chuẩn kỹ thuật sửa đổi có hiệu lực từ năm 2026, tôi nghe nói có "
+        "thay đổi về tiêu chuẩn cơ sở. Công ty tôi đang có khoảng 20 bộ tiêu chuẩn cơ sở. Xin "
+        "hỏi doanh nghiệp cần lưu ý gì theo luật mới, các tiêu chuẩn đã ban hành trước đây có "
+        "phải làm lại không?"
+    )
+    assert reply.entry_id == "tccs-2026-law", (reply.entry_id, reply.confidence)
+
+
 def test_a_question_that_names_its_subject_drops_the_context(answerer: Answerer) -> None:
     _, second = conversation(
         answerer, "phí mã vạch bao nhiêu", "hồ sơ đăng ký nhãn hiệu gồm những gì"

@@ -161,6 +161,15 @@ class Chooser:
         return choice
 
     def _by_intents(self, reading: Reading, result: SearchResult, entries: list[Entry]) -> Choice:
+        if len(reading.intents) >= 2 and reading.text != reading.message:
+            # A long message whose asking sentences name several intents: the order of the
+            # cues says little about which is the main question; the entry the asking
+            # sentences' words fit best among those of any named intent says more.
+            pool = self._fitting_any(reading, entries)
+            if pool:
+                chosen = max(pool, key=lambda e: _rank(e, reading, result))
+                second = self._second(reading, result, entries, chosen, -1)
+                return self._answer(chosen, reading, result, pool, second)
         for position, intent in enumerate(reading.intents):
             fitting = self._fitting_intent(entries, reading.subjects, intent)
             if not fitting:
@@ -184,6 +193,14 @@ class Chooser:
             fitting = _fitting(entries, reading.subjects, ())
             return self._answer(entry, reading, result, fitting)
         return NotCovered(reading.subjects[0], reading.intents[0])
+
+    def _fitting_any(self, reading: Reading, entries: list[Entry]) -> list[Entry]:
+        found = {
+            e.id: e
+            for intent in reading.intents
+            for e in self._fitting_intent(entries, reading.subjects, intent)
+        }
+        return list(found.values())
 
     def _switched(self, reading: Reading, result: SearchResult, entries: list[Entry]) -> Choice:
         """ "Thế còn EAN-8?" after the GTIN-13 structure would get the same answer again: the
