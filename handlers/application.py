@@ -114,7 +114,6 @@ async def _post_init(application: TelegramApp) -> None:
         data.opened = await Services.start(data.config)
         data.owns_services = True
     services = data.services
-    application.bot_data.inbox = services.inbox
     if isinstance(application.update_queue, RecordingQueue):
         application.update_queue.inbox = services.inbox
     if data.transports is not None:

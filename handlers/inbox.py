@@ -40,7 +40,8 @@ class RecordingQueue(asyncio.Queue[object]):
 
 class InboxApplication(Application):  # type: ignore[type-arg]
     async def process_update(self, update: object) -> None:
-        inbox: Inbox | None = self.bot_data.inbox
+        opened = self.bot_data.opened
+        inbox: Inbox | None = opened.inbox if opened is not None else None
         if inbox is None or not isinstance(update, Update):
             await super().process_update(update)
             return

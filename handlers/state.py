@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from bot.bulletin.delivery import RateLimiter
     from bot.config import Settings
     from bot.services import Services
-    from bot.store.inbox import Inbox
     from handlers.transport import AiohttpRequest
 
 
@@ -24,7 +23,6 @@ class BotData:
     settings: Settings | None = None
     opened: Services | None = None  # the services, once open (given by tests, or by post_init)
     owns_services: bool = False  # opened here, so closed here
-    inbox: Inbox | None = None
     flood: RateLimiter | None = None  # shared by answers and the broadcast
     transports: tuple[AiohttpRequest, AiohttpRequest] | None = None
     staff_filter: filters.User | None = None  # who may use the staff commands, kept current
