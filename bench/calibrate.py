@@ -1,4 +1,4 @@
-"""Fit the confidence calibration (bot/retrieval.py CALIBRATION) by logistic regression.
+"""Fit the confidence calibration (bot/qa/retrieval.py CALIBRATION) by logistic regression.
 
     .venv/bin/python bench/calibrate.py [--fit tests/data/questions.tsv] [--check ...holdout.tsv]
 

@@ -1,11 +1,11 @@
-"""Fit the entry-level confidence (bot/choice.py ENTRY_CALIBRATION) on the answer-level sets.
+"""Fit the entry-level confidence (bot/qa/choice.py ENTRY_CALIBRATION) on the answer-level sets.
 
     .venv/bin/python bench/calibrate_answers.py
 
 A logistic regression of "the chosen entry answers the question" (the labels of
 tests/data/answers_*.tsv, blind sets excluded) on the features of bot.qa.choice.entry_features,
 for every question where the facets chose an entry. Prints the fitted weights to paste into
-bot/choice.py and the log loss before and after.
+bot/qa/choice.py and the log loss before and after.
 """
 
 from __future__ import annotations

@@ -285,7 +285,7 @@ def _services(settings: Settings) -> Iterator[Services]:
     """The same container the bot opens (one engine, with the configured timeouts)."""
     from bot.services import Services
 
-    services = Services.open(settings)
+    services = Services.open(settings, warm=False)
     try:
         yield services
     finally:

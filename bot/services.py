@@ -105,7 +105,11 @@ class Services:
         return self.conversation.answerer.knowledge
 
     @classmethod
-    def open(cls, settings: Settings, knowledge: KnowledgeBase | None = None) -> Services:
+    def open(
+        cls, settings: Settings, knowledge: KnowledgeBase | None = None, warm: bool = True
+    ) -> Services:
+        """`warm`: render every answer once before the first question (the bot, the console);
+        a command that asks nothing (a report, the bulletin) does without."""
         if knowledge is None:
             loaded = load_knowledge(
                 settings.knowledge_path,
@@ -134,7 +138,8 @@ class Services:
             workers=1 if sqlite else 8,  # SQLite has one writer: more threads only contend
         )
         answerer = Answerer(knowledge, settings.agency, settings.retrieval)
-        answerer.warm()
+        if warm:
+            answerer.warm()
         conversation = Conversation(answerer, consultation_log, settings.retrieval.context_minutes)
         staff = StaffDirectory(settings.staff, repository)
         bulletins = BulletinService(BulletinRepository(engine), settings)
